@@ -1,0 +1,38 @@
+"""Role checks for views: a role without the right gets 403; scoping (404) is in scoping.py."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+
+
+def user_has_role(user, roles: tuple[str, ...]) -> bool:
+    return user.is_authenticated and (user.is_administrator or user.role in roles)
+
+
+def role_required(*roles: str):
+    """Allow the given roles (administrators always); anonymous users go to the login page."""
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not user_has_role(request.user, roles):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+class RoleRequiredMixin(LoginRequiredMixin):
+    allowed_roles: tuple[str, ...] = ()
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not user_has_role(request.user, self.allowed_roles):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
