@@ -1,0 +1,341 @@
+"""Procedures, dossiers and their history.
+
+Statuses and channels carry the national portal's codes (DESIGN.md §3). "Overdue" and
+"nearly due" are derived from due_date, never stored as statuses.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from communes.models import AdministrativeUnit
+
+
+class ProcedureField(models.Model):
+    """A field of administrative procedures (lĩnh vực): civil status, certification, land…"""
+
+    code = models.CharField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+
+    class Meta:
+        verbose_name = _("procedure field")
+        verbose_name_plural = _("procedure fields")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Procedure(models.Model):
+    class Level(models.TextChoices):
+        COMMUNE = "commune", _("Commune")
+        DISTRICT = "district", _("District")
+        PROVINCE = "province", _("Province")
+
+    national_code = models.CharField(_("national code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=400)
+    field = models.ForeignKey(
+        ProcedureField, on_delete=models.PROTECT, related_name="procedures", verbose_name=_("field")
+    )
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices, default=Level.COMMUNE)
+    processing_days = models.PositiveSmallIntegerField(_("processing time (working days)"))
+    fee = models.PositiveIntegerField(_("fee (VND)"), default=0)
+    bcci_intake_allowed = models.BooleanField(_("BCCI intake allowed"), default=True)
+    bcci_return_allowed = models.BooleanField(_("BCCI return allowed"), default=True)
+    presence_required = models.BooleanField(_("applicant must be present"), default=False)
+    # One document a line, as listed in the procedure; the intake form offers them.
+    required_documents = models.TextField(_("required documents"), blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("procedure")
+        verbose_name_plural = _("procedures")
+        ordering = ["field__name", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.national_code} – {self.name}"
+
+    @property
+    def document_list(self) -> list[str]:
+        return [line.strip() for line in self.required_documents.splitlines() if line.strip()]
+
+
+class CalendarOverride(models.Model):
+    """A local exception to the national calendar: an extra day off or a make-up working day."""
+
+    class Kind(models.TextChoices):
+        DAY_OFF = "day_off", _("Day off")
+        WORKING_DAY = "working_day", _("Working day")
+
+    date = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    reason = models.CharField(_("reason"), max_length=200)
+
+    class Meta:
+        verbose_name = _("calendar override")
+        verbose_name_plural = _("calendar overrides")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%d/%m/%Y} – {self.get_kind_display()}"
+
+
+class Status(models.IntegerChoices):
+    """National portal status codes."""
+
+    REGISTERED = 1, _("Newly registered")
+    ACCEPTED = 2, _("Accepted")
+    REFUSED = 3, _("Not accepted")
+    PROCESSING = 4, _("Processing")
+    SUPPLEMENT_REQUESTED = 5, _("Supplement requested")
+    FINANCIAL_OBLIGATION = 6, _("Financial obligation requested")
+    WITHDRAWN = 7, _("Withdrawn by the citizen")
+    STOPPED = 8, _("Processing stopped")
+    FINISHED = 9, _("Processed")
+    RETURNED = 10, _("Result returned")
+
+
+class IntakeChannel(models.IntegerChoices):
+    IN_PERSON = 1, _("In person")
+    ONLINE = 2, _("Online")
+    BCCI = 3, _("By post (BCCI)")
+
+
+class ReturnChannel(models.TextChoices):
+    DESK = "desk", _("At the desk")
+    ONLINE = "online", _("Online")
+    BCCI = "bcci", _("By post (BCCI)")
+
+
+class DeclineReason(models.TextChoices):
+    """Why a citizen did not choose postal return: what leaders act on."""
+
+    IN_PERSON = "in_person", _("Prefers to collect in person")
+    WORRIED_PAPERS = "worried_papers", _("Worried about entrusting papers to the post")
+    FEE = "fee", _("Postage fee")
+    UNAWARE = "unaware", _("Did not know about the service")
+    URGENT = "urgent", _("Needs the result urgently")
+    OTHER = "other", _("Other")
+
+
+class Timeliness(models.TextChoices):
+    EARLY = "early", _("Early")
+    ON_TIME = "on_time", _("On time")
+    LATE = "late", _("Late")
+
+
+class Dossier(models.Model):
+    code = models.CharField(_("dossier code"), max_length=40, unique=True)
+    procedure = models.ForeignKey(
+        Procedure, on_delete=models.PROTECT, related_name="dossiers", verbose_name=_("procedure")
+    )
+    receiving_unit = models.ForeignKey(
+        AdministrativeUnit,
+        on_delete=models.PROTECT,
+        related_name="dossiers",
+        verbose_name=_("receiving unit"),
+    )
+    applicant_name = models.CharField(_("applicant"), max_length=150)
+    applicant_phone = models.CharField(_("phone"), max_length=15, blank=True)
+    applicant_address = models.CharField(_("address"), max_length=300, blank=True)
+    # Personal data: optional, masked on screens and exports, never in URLs or logs.
+    applicant_id_number = models.CharField(_("identity number"), max_length=12, blank=True)
+    # Second factor for the public lookup, printed on the receipt.
+    tracking_pin = models.CharField(_("lookup PIN"), max_length=6)
+
+    intake_channel = models.PositiveSmallIntegerField(
+        _("intake channel"), choices=IntakeChannel.choices, default=IntakeChannel.IN_PERSON
+    )
+    return_channel = models.CharField(
+        _("return channel"), max_length=6, choices=ReturnChannel.choices, default=ReturnChannel.DESK
+    )
+    decline_reason = models.CharField(
+        _("reason for declining postal return"), max_length=16, choices=DeclineReason.choices, blank=True
+    )
+    decline_note = models.CharField(_("note on the reason"), max_length=300, blank=True)
+    received_by_post = models.BooleanField(_("received by postal staff under a task transfer"), default=False)
+
+    status = models.PositiveSmallIntegerField(_("status"), choices=Status.choices, default=Status.REGISTERED)
+    # Legal submission time; empty for a BCCI intake until the handover to the desk is signed.
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    original_due_date = models.DateField(_("original due date"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("processing ended at"), null=True, blank=True)
+    returned_at = models.DateTimeField(_("result returned at"), null=True, blank=True)
+    timeliness = models.CharField(_("timeliness"), max_length=8, choices=Timeliness.choices, blank=True)
+
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("dossier")
+        verbose_name_plural = _("dossiers")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="dossier_finished_after_received",
+                condition=Q(finished_at__isnull=True)
+                | Q(received_at__isnull=False, finished_at__gte=F("received_at")),
+            ),
+            models.CheckConstraint(
+                name="dossier_returned_after_received",
+                condition=Q(returned_at__isnull=True)
+                | Q(received_at__isnull=False, returned_at__gte=F("received_at")),
+            ),
+            models.CheckConstraint(
+                name="dossier_due_not_before_original",
+                condition=Q(due_date__isnull=True)
+                | Q(original_due_date__isnull=True)
+                | Q(due_date__gte=F("original_due_date")),
+            ),
+            models.CheckConstraint(
+                name="dossier_decline_reason_only_without_bcci",
+                condition=~Q(return_channel="bcci") | Q(decline_reason=""),
+            ),
+            models.CheckConstraint(
+                name="dossier_status_code_valid", condition=Q(status__gte=1, status__lte=10)
+            ),
+            models.CheckConstraint(
+                name="dossier_intake_channel_valid", condition=Q(intake_channel__in=[1, 2, 3])
+            ),
+        ]
+        indexes = [
+            # The scoped list: one unit's dossiers, newest first.
+            models.Index(fields=["receiving_unit", "-received_at", "-id"], name="dossier_unit_received_idx"),
+            # Status filters and the "overdue / nearly due" lists of a unit.
+            models.Index(fields=["receiving_unit", "status", "due_date"], name="dossier_unit_status_due_idx"),
+            # Weekly rates: dossiers received / finished / returned in a week.
+            models.Index(fields=["received_at"], name="dossier_received_idx"),
+            models.Index(fields=["finished_at"], name="dossier_finished_idx"),
+            models.Index(fields=["returned_at"], name="dossier_returned_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+OPEN_STATUSES = frozenset(
+    {
+        Status.REGISTERED,
+        Status.ACCEPTED,
+        Status.PROCESSING,
+        Status.SUPPLEMENT_REQUESTED,
+        Status.FINANCIAL_OBLIGATION,
+    }
+)
+
+
+class DossierCodeSequence(models.Model):
+    """The last number used for a unit on a day: codes are never reused (DESIGN.md §3)."""
+
+    unit = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "day"], name="dossier_sequence_unit_day")]
+
+
+class DossierDocument(models.Model):
+    """A paper handed in: the custody record that lets citizens trust the post with originals."""
+
+    class Form(models.TextChoices):
+        ORIGINAL = "original", _("Original")
+        CERTIFIED_COPY = "certified_copy", _("Certified copy")
+        COPY = "copy", _("Copy")
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="documents")
+    name = models.CharField(_("document"), max_length=300)
+    form = models.CharField(_("original or copy"), max_length=14, choices=Form.choices, default=Form.COPY)
+    count = models.PositiveSmallIntegerField(_("number of copies"), default=1)
+    returned = models.BooleanField(_("returned to the citizen"), default=False)
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        constraints = [models.CheckConstraint(name="document_count_positive", condition=Q(count__gte=1))]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DossierEvent(models.Model):
+    """Append-only history: one row per change, never edited."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(_("time"))
+    action = models.CharField(_("action"), max_length=50)
+    from_status = models.PositiveSmallIntegerField(choices=Status.choices, null=True, blank=True)
+    to_status = models.PositiveSmallIntegerField(choices=Status.choices, null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("dossier event")
+        verbose_name_plural = _("dossier events")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["dossier", "at"], name="dossier_event_timeline_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id} {self.action}"
+
+
+class SupplementRequest(models.Model):
+    """Form 02: the citizen is asked to complete the dossier; the deadline restarts on completion."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="supplement_requests")
+    requested_at = models.DateTimeField(_("requested at"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    items = models.TextField(_("documents to supplement"))
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("supplement request")
+        verbose_name_plural = _("supplement requests")
+        constraints = [
+            models.CheckConstraint(
+                name="supplement_completed_after_requested",
+                condition=Q(completed_at__isnull=True) | Q(completed_at__gte=F("requested_at")),
+            ),
+        ]
+
+
+class Extension(models.Model):
+    """Form 04: apology and new date — at most once per dossier."""
+
+    dossier = models.OneToOneField(Dossier, on_delete=models.CASCADE, related_name="extension")
+    issued_at = models.DateTimeField(_("issued at"))
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("reason"))
+    previous_due_date = models.DateField(_("previous due date"))
+    new_due_date = models.DateField(_("new due date"))
+
+    class Meta:
+        verbose_name = _("extension")
+        verbose_name_plural = _("extensions")
+        constraints = [
+            models.CheckConstraint(
+                name="extension_moves_due_date_later", condition=Q(new_due_date__gt=F("previous_due_date"))
+            ),
+        ]
