@@ -23,7 +23,12 @@ needs_postgres = pytest.mark.skipif(
 
 def _conninfo(dbname: str) -> dict:
     s = connection.settings_dict
-    return {"host": s["HOST"] or "127.0.0.1", "port": s["PORT"] or "5432", "user": s["USER"], "dbname": dbname}
+    return {
+        "host": s["HOST"] or "127.0.0.1",
+        "port": s["PORT"] or "5432",
+        "user": s["USER"],
+        "dbname": dbname,
+    }
 
 
 def _env() -> dict:
@@ -43,8 +48,13 @@ def test_dump_restores_into_an_empty_database(commune, official, tmp_path):
     codes = [f"000.01.16.H44-261125-{n:04d}" for n in range(1, 26)]
     Dossier.objects.bulk_create(
         Dossier(
-            code=code, procedure=procedure, receiving_unit=commune, applicant_name="Nguyễn Văn A",
-            tracking_pin="123456", status=2, received_at=now - timedelta(days=1),
+            code=code,
+            procedure=procedure,
+            receiving_unit=commune,
+            applicant_name="Nguyễn Văn A",
+            tracking_pin="123456",
+            status=2,
+            received_at=now - timedelta(days=1),
         )
         for code in codes
     )
@@ -53,14 +63,18 @@ def test_dump_restores_into_an_empty_database(commune, official, tmp_path):
     args = ["-h", source["host"], "-p", str(source["port"]), "-U", source["user"]]
     subprocess.run(
         ["pg_dump", *args, "--format=custom", "--no-owner", "--file", str(dump), source["dbname"]],
-        check=True, env=_env(), timeout=120,
+        check=True,
+        env=_env(),
+        timeout=120,
     )
     target = f"postdesk_restore_{uuid.uuid4().hex[:8]}"
     subprocess.run(["createdb", *args, target], check=True, env=_env(), timeout=60)
     try:
         subprocess.run(
             ["pg_restore", *args, "--no-owner", "--exit-on-error", "--dbname", target, str(dump)],
-            check=True, env=_env(), timeout=300,
+            check=True,
+            env=_env(),
+            timeout=300,
         )
         with psycopg.connect(**_conninfo(target)) as restored:
             rows = restored.execute("SELECT code FROM dossiers_dossier ORDER BY code").fetchall()
