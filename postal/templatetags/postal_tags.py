@@ -1,0 +1,40 @@
+"""``{% load postal_tags %}{% postal_items dossier %}``: a dossier's postal items and their
+timelines, for the dossier page."""
+
+from django import template
+
+from postal import selectors
+
+register = template.Library()
+
+
+@register.inclusion_tag("postal/fragment_dossier_items.html", takes_context=True)
+def postal_items(context, dossier):
+    items = selectors.items_for_dossier(dossier)
+    for item in items:
+        item.target = selectors.target_state(item)
+    return {"items": items, "dossier": dossier, "request": context.get("request")}
+
+
+@register.filter
+def target_badge(state: str) -> str:
+    return {"met": "success", "missed": "danger", "pending": "secondary"}.get(state, "light")
+
+
+@register.filter
+def mask(value: str) -> str:
+    """0912345678 → 0912****78: phone and identity numbers are never shown whole."""
+    value = value or ""
+    if len(value) <= 6:
+        return "*" * len(value)
+    return value[:4] + "*" * (len(value) - 6) + value[-2:]
+
+
+@register.filter
+def outcome_label(value: str) -> str:
+    from postal.models import DeliveryAttempt
+
+    try:
+        return DeliveryAttempt.Outcome(value).label
+    except ValueError:
+        return value
