@@ -10,7 +10,7 @@ from accounts import scoping
 from accounts.models import Role, User
 from communes.models import PostOffice
 from dossiers.models import DeclineReason, DossierDocument, Procedure, ProcedureField, ReturnChannel
-from postal.models import DeliveryAttempt, DeliveryTier, Handover, PickupAppointment, TaskTransfer
+from postal.models import DeliveryAttempt, DeliveryTier, Handover, TaskTransfer
 
 DATE_WIDGET = forms.DateInput(attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"placeholder": "dd/mm/yyyy hh:mm"})
@@ -42,12 +42,16 @@ class DeliveryForm(forms.Form):
 
 
 def _offices_of_unit(unit_id):
-    return PostOffice.objects.filter(commune_id=unit_id, status=PostOffice.Status.OPERATING, offers_bcci_return=True)
+    return PostOffice.objects.filter(
+        commune_id=unit_id, status=PostOffice.Status.OPERATING, offers_bcci_return=True
+    )
 
 
 class ReturnItemForm(forms.Form):
     post_office = forms.ModelChoiceField(label=_("Post office"), queryset=PostOffice.objects.none())
-    tier = forms.ChoiceField(label=_("Delivery tier"), choices=DeliveryTier.choices, initial=DeliveryTier.LOCAL)
+    tier = forms.ChoiceField(
+        label=_("Delivery tier"), choices=DeliveryTier.choices, initial=DeliveryTier.LOCAL
+    )
     postage = forms.IntegerField(label=_("Postage (VND)"), initial=0)
     fees_collected = forms.IntegerField(label=_("Fees to collect for the agency (VND)"), initial=0)
 
@@ -82,7 +86,9 @@ class AddLineForm(forms.Form):
     code = forms.CharField(
         label=_("Item code"),
         max_length=40,
-        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off", "placeholder": "EB123456785VN"}),
+        widget=forms.TextInput(
+            attrs={"autofocus": True, "autocomplete": "off", "placeholder": "EB123456785VN"}
+        ),
     )
     complete = forms.BooleanField(label=_("Complete"), required=False, initial=True)
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
@@ -159,7 +165,9 @@ class AppointmentForm(forms.Form):
 
 class TransferForm(forms.Form):
     unit = forms.ModelChoiceField(
-        label=_("Commune"), queryset=None, error_messages={"invalid_choice": _("This commune is outside your scope.")}
+        label=_("Commune"),
+        queryset=None,
+        error_messages={"invalid_choice": _("This commune is outside your scope.")},
     )
     field = forms.ModelChoiceField(
         label=_("Field"),

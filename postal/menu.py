@@ -51,7 +51,9 @@ ITEMS = [
         url_name="postal:transfer_matrix",
         roles=frozenset({Role.POST_MANAGER, Role.LEADER}),
         icon="diagram-3",
-        description=_("Which desk tasks each commune has transferred to postal staff, against the deadlines."),
+        description=_(
+            "Which desk tasks each commune has transferred to postal staff, against the deadlines."
+        ),
         order=60,
     ),
 ]

@@ -19,13 +19,12 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts import scoping
 from accounts.models import Role
 from accounts.permissions import role_required
 from dossiers.models import Status
 from dossiers.selectors import dossier_for_user_or_404
 from postal import forms, selectors, services, transfers
-from postal.models import DeliveryAttempt, Direction, Handover, HandoverLine, ItemStatus, PickupAppointment
+from postal.models import DeliveryAttempt, Direction, Handover, HandoverLine, ItemStatus
 
 POSTAL = (Role.POSTAL_STAFF, Role.POST_MANAGER)
 DESK = (Role.COMMUNE_OFFICIAL,)
@@ -87,7 +86,9 @@ def item_move(request, pk: int):
     item = selectors.item_for_user_or_404(request.user, pk)
     try:
         item = services.scan_item(item=item, by=request.user, to_status=request.POST.get("to_status", ""))
-        messages.success(request, _("%(code)s: %(status)s.") % {"code": item.code, "status": item.get_status_display()})
+        messages.success(
+            request, _("%(code)s: %(status)s.") % {"code": item.code, "status": item.get_status_display()}
+        )
     except ValidationError as error:
         _errors(request, error)
     return redirect(_scan_url(item.code))
@@ -245,7 +246,9 @@ def handover_list(request):
         handovers = handovers.filter(status=status)
     page = Paginator(handovers, 30).get_page(request.GET.get("page"))
     can_prepare = request.user.role in (*POSTAL, *DESK)
-    return render(request, "postal/handover_list.html", {"page": page, "status": status, "can_prepare": can_prepare})
+    return render(
+        request, "postal/handover_list.html", {"page": page, "status": status, "can_prepare": can_prepare}
+    )
 
 
 @role_required(*POSTAL, *DESK)
@@ -301,7 +304,9 @@ def handover_add_line(request, pk: int):
 @role_required(*POSTAL, *DESK)
 def handover_line(request, pk: int, line_id: int):
     handover = selectors.handover_for_user_or_404(request.user, pk)
-    line = get_object_or_404(HandoverLine.objects.select_related("item", "handover"), pk=line_id, handover=handover)
+    line = get_object_or_404(
+        HandoverLine.objects.select_related("item", "handover"), pk=line_id, handover=handover
+    )
     try:
         if request.POST.get("action") == "remove":
             services.remove_line(line=line, by=request.user)
@@ -327,7 +332,10 @@ def handover_sign(request, pk: int):
         _errors(request, error)
     else:
         if handover.status == Handover.Status.SIGNED:
-            messages.success(request, _("Handover record %(number)s is signed by both sides.") % {"number": handover.number})
+            messages.success(
+                request,
+                _("Handover record %(number)s is signed by both sides.") % {"number": handover.number},
+            )
         else:
             messages.success(request, _("Your signature is recorded; the other side must sign now."))
     return redirect("postal:handover_detail", pk=handover.pk)
@@ -369,7 +377,9 @@ def handover_pdf(request, pk: int):
 def appointment_list(request):
     qs = selectors.appointments_visible_to(request.user)
     day = parse_date(request.GET.get("day", "") or "") or timezone.localdate()
-    mine = request.GET.get("mine") == "1" or (request.user.role == Role.POSTAL_STAFF and "mine" not in request.GET)
+    mine = request.GET.get("mine") == "1" or (
+        request.user.role == Role.POSTAL_STAFF and "mine" not in request.GET
+    )
     start = timezone.make_aware(datetime.combine(day, time.min))
     day_qs = qs.filter(slot_start__gte=start, slot_start__lt=start + timedelta(days=1))
     if mine:
@@ -411,7 +421,10 @@ def appointment_mark(request, pk: int):
     appointment = selectors.appointment_for_user_or_404(request.user, pk)
     try:
         services.mark_appointment(
-            appointment=appointment, by=request.user, status=request.POST.get("status", ""), note=request.POST.get("note", "")[:300]
+            appointment=appointment,
+            by=request.user,
+            status=request.POST.get("status", ""),
+            note=request.POST.get("note", "")[:300],
         )
         messages.success(request, _("Appointment updated."))
     except ValidationError as error:
@@ -476,4 +489,3 @@ def transfer_detail(request, pk: int):
             "staff": transfer.staff.all(),
         },
     )
-

@@ -3,6 +3,7 @@ timelines, for the dossier page."""
 
 from django import template
 
+from dossiers.personal import mask_phone
 from postal import selectors
 
 register = template.Library()
@@ -23,11 +24,8 @@ def target_badge(state: str) -> str:
 
 @register.filter
 def mask(value: str) -> str:
-    """0912345678 → 0912****78: phone and identity numbers are never shown whole."""
-    value = value or ""
-    if len(value) <= 6:
-        return "*" * len(value)
-    return value[:4] + "*" * (len(value) - 6) + value[-2:]
+    """Phone numbers are shown masked (dossiers.personal), never whole."""
+    return mask_phone(value or "")
 
 
 @register.filter

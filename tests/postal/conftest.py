@@ -42,7 +42,7 @@ def procedure(justice):
 
 
 @pytest.fixture
-def make_dossier(commune, procedure):
+def make_dossier(commune, procedure, post_office):
     def make(*, unit=None, status=Status.FINISHED, return_channel=ReturnChannel.BCCI, **fields) -> Dossier:
         n = next(_numbers)
         received = fields.pop("received_at", at("2026-03-02", 9))
@@ -70,3 +70,9 @@ def make_dossier(commune, procedure):
 @pytest.fixture
 def finished_dossier(make_dossier):
     return make_dossier()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """The shared fixtures create a user per role; a fast hasher keeps these tests quick."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

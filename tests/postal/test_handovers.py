@@ -57,9 +57,9 @@ def test_a_signed_record_cannot_change(prepared, official, postal_staff, make_do
     services.sign_handover(handover=prepared, by=official)
     services.sign_handover(handover=prepared, by=postal_staff)
     extra = services.create_return_item(dossier=make_dossier(), by=official)
-    with pytest.raises(ValidationError, match="signed"):
+    with pytest.raises(ValidationError, match="đã ký"):
         services.add_item_to_handover(handover=prepared, by=official, code=extra.code)
-    with pytest.raises(ValidationError, match="already signed"):
+    with pytest.raises(ValidationError, match="đã được ký"):
         services.sign_handover(handover=prepared, by=postal_staff)
     line = prepared.lines.first()
     with pytest.raises(ValidationError):
@@ -69,7 +69,7 @@ def test_a_signed_record_cannot_change(prepared, official, postal_staff, make_do
 
 def test_an_empty_record_cannot_be_signed(official, commune, post_office):
     handover = new_handover(official, D.DESK_TO_POST, commune, post_office)
-    with pytest.raises(ValidationError, match="empty"):
+    with pytest.raises(ValidationError, match="biên bản trống"):
         services.sign_handover(handover=handover, by=official)
     handover.refresh_from_db()
     assert handover.desk_signed_by is None
@@ -77,13 +77,13 @@ def test_an_empty_record_cannot_be_signed(official, commune, post_office):
 
 def test_one_side_cannot_sign_twice(prepared, official):
     services.sign_handover(handover=prepared, by=official)
-    with pytest.raises(ValidationError, match="other side"):
+    with pytest.raises(ValidationError, match="bên kia cần ký"):
         services.sign_handover(handover=prepared, by=official)
 
 
 def test_someone_of_another_commune_is_not_a_party(prepared, other_official, other_postal_staff):
     for outsider in (other_official, other_postal_staff):
-        with pytest.raises(ValidationError, match="not a party"):
+        with pytest.raises(ValidationError, match="không phải một bên"):
             services.sign_handover(handover=prepared, by=outsider)
 
 
@@ -91,7 +91,7 @@ def test_a_failure_on_one_line_changes_nothing(prepared, official, postal_staff,
     services.sign_handover(handover=prepared, by=official)
     # The second item changes under the record (cancelled) before the post signs.
     services.scan_item(item=two_return_items[1], by=postal_staff, to_status=S.CANCELLED)
-    with pytest.raises(ValidationError, match="nothing was signed"):
+    with pytest.raises(ValidationError, match="chưa được ký"):
         services.sign_handover(handover=prepared, by=postal_staff)
     prepared.refresh_from_db()
     assert prepared.status == Handover.Status.DRAFT and prepared.post_signed_by is None
@@ -109,17 +109,19 @@ def test_incomplete_lines_stay_behind(prepared, official, postal_staff, two_retu
     assert PostalItem.objects.get(pk=two_return_items[1].pk).status == S.CREATED
 
 
-def test_an_item_of_another_post_office_is_refused(official, commune, post_office, other_post_office, make_dossier):
+def test_an_item_of_another_post_office_is_refused(
+    official, commune, post_office, other_post_office, make_dossier
+):
     item = services.create_return_item(dossier=make_dossier(), by=official, post_office=other_post_office)
     handover = new_handover(official, D.DESK_TO_POST, commune, post_office)
-    with pytest.raises(ValidationError, match="another post office"):
+    with pytest.raises(ValidationError, match="bưu cục khác"):
         services.add_item_to_handover(handover=handover, by=official, code=item.code)
     assert not handover.lines.exists()
 
 
 def test_an_item_cannot_be_on_two_open_records(prepared, official, commune, post_office, two_return_items):
     second = new_handover(official, D.DESK_TO_POST, commune, post_office)
-    with pytest.raises(ValidationError, match="another open record"):
+    with pytest.raises(ValidationError, match="biên bản khác chưa ký"):
         services.add_item_to_handover(handover=second, by=official, code=two_return_items[0].code)
 
 
@@ -171,7 +173,7 @@ def test_signing_the_handover_to_the_desk_is_the_legal_submission_time(
 def test_intake_with_a_negative_fee_saves_nothing(postal_staff, commune, procedure):
     from dossiers.models import Dossier
 
-    with pytest.raises(ValidationError, match="below zero"):
+    with pytest.raises(ValidationError, match="không được nhỏ hơn 0"):
         services.receive_bcci_dossier(
             by=postal_staff,
             receiving_unit=commune,
@@ -184,7 +186,7 @@ def test_intake_with_a_negative_fee_saves_nothing(postal_staff, commune, procedu
 
 
 def test_intake_for_a_commune_the_office_does_not_serve_is_refused(postal_staff, other_commune, procedure):
-    with pytest.raises(ValidationError, match="does not serve"):
+    with pytest.raises(ValidationError, match="không phục vụ"):
         services.receive_bcci_dossier(
             by=postal_staff,
             receiving_unit=other_commune,
@@ -229,15 +231,19 @@ def test_a_done_appointment_becomes_a_bcci_intake(official, postal_staff, commun
 
 def test_a_missed_appointment_is_marked_and_stays_closed(postal_staff, commune, procedure, post_office):
     appointment = book(postal_staff, commune, procedure, post_office)
-    services.mark_appointment(appointment=appointment, by=postal_staff, status=PickupAppointment.Status.MISSED)
-    with pytest.raises(ValidationError, match="no longer open"):
-        services.mark_appointment(appointment=appointment, by=postal_staff, status=PickupAppointment.Status.MISSED)
+    services.mark_appointment(
+        appointment=appointment, by=postal_staff, status=PickupAppointment.Status.MISSED
+    )
+    with pytest.raises(ValidationError, match="đã kết thúc"):
+        services.mark_appointment(
+            appointment=appointment, by=postal_staff, status=PickupAppointment.Status.MISSED
+        )
 
 
 def test_appointment_with_slot_backwards_or_foreign_staff_is_refused(
     official, commune, procedure, post_office, other_postal_staff
 ):
-    with pytest.raises(ValidationError, match="after its start"):
+    with pytest.raises(ValidationError, match="sau giờ bắt đầu"):
         services.book_appointment(
             by=official,
             citizen_name="A",
@@ -249,6 +255,6 @@ def test_appointment_with_slot_backwards_or_foreign_staff_is_refused(
             slot_start=at("2026-03-05", 10),
             slot_end=at("2026-03-05", 9),
         )
-    with pytest.raises(ValidationError, match="another post office"):
+    with pytest.raises(ValidationError, match="bưu cục khác"):
         book(official, commune, procedure, post_office, staff=other_postal_staff)
     assert not PickupAppointment.objects.exists()
