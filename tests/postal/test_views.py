@@ -184,3 +184,56 @@ def test_dossier_status_unchanged_by_viewing(client_for, official, item):
     client_for(official).get(reverse("postal:item_detail", args=[item.pk]))
     item.dossier.refresh_from_db()
     assert item.dossier.status == Status.FINISHED
+
+
+def test_bcci_intake_page_prints_the_slip_with_a_masked_phone(client_for, postal_staff, commune, procedure):
+    client = client_for(postal_staff)
+    assert client.get(reverse("postal:intake_create")).status_code == 200
+    data = {
+        "receiving_unit": commune.pk,
+        "procedure": procedure.pk,
+        "applicant_name": "Hoàng Thị Cúc",
+        "applicant_phone": "0912345678",
+        "applicant_address": "Thôn 3",
+        "return_channel": "bcci",
+        "postage": 15000,
+        "fees_collected": 0,
+        "doc-TOTAL_FORMS": 2,
+        "doc-INITIAL_FORMS": 0,
+        "doc-0-name": "Tờ khai đăng ký khai sinh",
+        "doc-0-form": "original",
+        "doc-0-count": 1,
+        "doc-1-name": "",
+        "doc-1-form": "copy",
+        "doc-1-count": 1,
+    }
+    response = client.post(reverse("postal:intake_create"), data, follow=True)
+    body = response.content.decode()
+    item = PostalItem.objects.get(direction="intake")
+    assert item.code in body and "Tờ khai đăng ký khai sinh" in body
+    assert "0912345678" not in body and "0912" in body
+    assert item.dossier.status == Status.REGISTERED and item.dossier.received_at is None
+
+
+def test_intake_page_is_403_for_officials(client_for, official):
+    assert client_for(official).get(reverse("postal:intake_create")).status_code == 403
+
+
+def test_booking_an_appointment_on_the_page(client_for, official, commune, procedure, post_office, postal_staff):
+    response = client_for(official).post(
+        reverse("postal:appointment_create"),
+        {
+            "citizen_name": "Trương Văn Đức",
+            "citizen_phone": "0987654321",
+            "address": "Thôn 2",
+            "commune": commune.pk,
+            "procedure": procedure.pk,
+            "post_office": post_office.pk,
+            "slot_start": "05/03/2026 08:00",
+            "slot_end": "05/03/2026 09:00",
+            "assigned_to": postal_staff.pk,
+        },
+        follow=True,
+    )
+    body = response.content.decode()
+    assert "Trương Văn Đức" in body and "0987654321" not in body
