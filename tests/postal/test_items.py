@@ -204,7 +204,7 @@ def test_an_item_already_delivered_cannot_be_scanned_again(accepted_item, postal
         ([date(2026, 2, 13), date(2026, 2, 24)], True),
     ],
 )
-def test_two_notice_rule_counts_working_days(days, met):
+def test_two_notice_rule_counts_working_days(db, days, met):  # db: local calendar overrides
     assert services.two_notices_met(days) is met
 
 
