@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.forms import formset_factory
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts import scoping
 from accounts.models import Role, User
@@ -109,7 +110,7 @@ class IntakeForm(forms.Form):
         error_messages={"invalid": _("An identity number has 12 digits.")},
     )
     return_channel = forms.ChoiceField(
-        label=_("Result returned"), choices=ReturnChannel.choices, initial=ReturnChannel.BCCI
+        label=_("How the result is returned"), choices=ReturnChannel.choices, initial=ReturnChannel.BCCI
     )
     decline_reason = forms.ChoiceField(
         label=_("Reason for not choosing postal return"),
@@ -139,7 +140,7 @@ class AppointmentForm(forms.Form):
     citizen_name = forms.CharField(label=_("Citizen"), max_length=150)
     citizen_phone = forms.CharField(label=_("Phone"), max_length=15)
     address = forms.CharField(label=_("Address"), max_length=300)
-    commune = forms.ModelChoiceField(label=_("Commune"), queryset=None)
+    commune = forms.ModelChoiceField(label=pgettext_lazy("postal", "Commune"), queryset=None)
     procedure = forms.ModelChoiceField(
         label=_("Procedure"), queryset=Procedure.objects.filter(active=True, bcci_intake_allowed=True)
     )
@@ -165,7 +166,7 @@ class AppointmentForm(forms.Form):
 
 class TransferForm(forms.Form):
     unit = forms.ModelChoiceField(
-        label=_("Commune"),
+        label=pgettext_lazy("postal", "Commune"),
         queryset=None,
         error_messages={"invalid_choice": _("This commune is outside your scope.")},
     )
