@@ -35,6 +35,8 @@ S = ItemStatus
 BATCH = 5000
 # The district's decision: justice and land receiving/returning transferred by this date.
 TRANSFER_DEADLINE = date(2022, 7, 31)
+# Catalogue codes (dossiers/catalogue.py): civil status, justice, land.
+FIELD_CODES = ("HT", "TP", "DD")
 # Both spellings: SQLite compares only ASCII letters case-insensitively.
 FIELD_HINTS = {
     "justice": ("tư pháp", "Tư pháp", "hộ tịch", "Hộ tịch", "chứng thực", "Chứng thực"),
@@ -49,7 +51,11 @@ def _tz_at(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 def _fields() -> list[ProcedureField]:
-    found = []
+    """The justice fields (civil status, justice) and land of the catalogue: by code first, then by
+    name for catalogues coded differently."""
+    found = list(ProcedureField.objects.filter(code__in=FIELD_CODES).order_by("code"))
+    if found:
+        return found
     for hints in FIELD_HINTS.values():
         query = Q()
         for hint in hints:
@@ -409,7 +415,10 @@ def _seed_appointments(rng, communes, offices, staff_by_commune, stdout) -> None
 
 def seed(*, options, stdout) -> None:
     rng = random.Random(options.get("seed", 2026))
-    communes = list(AdministrativeUnit.objects.filter(code__in=COMMUNE_CODES).order_by("code"))
+    # In the demo's order: the communes with demo users (Hoàn Lão, Bố Trạch) come first.
+    communes = sorted(
+        AdministrativeUnit.objects.filter(code__in=COMMUNE_CODES), key=lambda c: COMMUNE_CODES.index(c.code)
+    )
     if not communes:
         stdout.write("Demo postal data: no demo communes; skipped.")
         return
