@@ -219,7 +219,9 @@ def test_intake_page_is_403_for_officials(client_for, official):
     assert client_for(official).get(reverse("postal:intake_create")).status_code == 403
 
 
-def test_booking_an_appointment_on_the_page(client_for, official, commune, procedure, post_office, postal_staff):
+def test_booking_an_appointment_on_the_page(
+    client_for, official, commune, procedure, post_office, postal_staff
+):
     response = client_for(official).post(
         reverse("postal:appointment_create"),
         {
