@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("network/", include("communes.urls")),
     path("dossiers/", include("dossiers.urls")),
+    path("track/", include("dossiers.urls_public")),
     path("postal/", include("postal.urls")),
     path("reports/", include("reports.urls")),
 ]

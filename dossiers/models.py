@@ -220,6 +220,8 @@ class Dossier(models.Model):
             models.Index(fields=["received_at"], name="dossier_received_idx"),
             models.Index(fields=["finished_at"], name="dossier_finished_idx"),
             models.Index(fields=["returned_at"], name="dossier_returned_idx"),
+            # Search by the beginning of a code (LIKE 'prefix%') on PostgreSQL.
+            models.Index(fields=["code"], name="dossier_code_prefix_idx", opclasses=["varchar_pattern_ops"]),
         ]
 
     def __str__(self) -> str:
@@ -339,3 +341,74 @@ class Extension(models.Model):
                 name="extension_moves_due_date_later", condition=Q(new_due_date__gt=F("previous_due_date"))
             ),
         ]
+
+
+class ImportJob(models.Model):
+    """One uploaded file of dossiers from a provincial one-stop system, and its progress.
+
+    Progress lives here (not in the task result) so a status fragment can poll it from any web
+    process; the rows themselves are streamed from the stored file.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Imported")
+        REJECTED = "rejected", _("Rejected: nothing imported")
+        FAILED = "failed", _("Failed")
+
+    class Mode(models.TextChoices):
+        ALL_OR_NOTHING = "all", _("Import only if every row is valid")
+        GOOD_ROWS = "good", _("Import the valid rows, report the others")
+
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    mode = models.CharField(_("mode"), max_length=4, choices=Mode.choices, default=Mode.ALL_OR_NOTHING)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.PENDING)
+    phase = models.CharField(_("phase"), max_length=20, blank=True)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
+    created_count = models.PositiveIntegerField(_("dossiers created"), default=0)
+    updated_count = models.PositiveIntegerField(_("dossiers updated"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("dossiers unchanged"), default=0)
+    error_count = models.PositiveIntegerField(_("bad rows"), default=0)
+    # [{"line": 12, "message": "…"}, …], the first MAX_REPORTED_ERRORS of them.
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    MAX_REPORTED_ERRORS = 1000
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="import_processed_not_above_total",
+                condition=Q(processed_rows__lte=F("total_rows")) | Q(total_rows=0),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def percent(self) -> int:
+        """Checking the rows is the first half of the bar, writing them the second."""
+        if self.is_finished:
+            return 100
+        if not self.total_rows:
+            return 0
+        share = min(1.0, self.processed_rows / self.total_rows)
+        return int(50 * share) + (50 if self.phase == "writing" else 0)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.REJECTED, self.Status.FAILED)

@@ -273,3 +273,25 @@ class TaskTransfer(models.Model):
                 name="task_transfer_done_has_date", condition=~Q(status="done") | Q(done_date__isnull=False)
             ),
         ]
+
+
+class ItemCodeSequence(models.Model):
+    """The last S10 serial number a post office issued: codes are never issued twice."""
+
+    post_office = models.OneToOneField(PostOffice, on_delete=models.PROTECT, related_name="+")
+    last_number = models.PositiveIntegerField(default=0)
+
+
+class TaskTransferEvent(models.Model):
+    """Append-only history of a task transfer: planned, changed, done, with who did it."""
+
+    transfer = models.ForeignKey(TaskTransfer, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("time"))
+    action = models.CharField(_("action"), max_length=50)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("task transfer event")
+        verbose_name_plural = _("task transfer events")
+        ordering = ["at", "id"]

@@ -1,0 +1,56 @@
+"""Dossier codes: ``<receiving unit's identifier>-<YYMMDD>-<NNNN>`` (DESIGN.md §3).
+
+Pure formatting and parsing; the sequence that hands out numbers is
+``dossiers.services.next_dossier_code`` (one row per unit and day, never reused).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+# The number has four digits and grows past 9,999 rather than failing on a very busy day.
+_CODE = re.compile(r"^(?P<prefix>[0-9A-Za-z.]+(?:-[0-9A-Za-z.]+)*?)-(?P<day>\d{6})-(?P<number>\d{4,})$")
+
+
+@dataclass(frozen=True)
+class DossierCode:
+    prefix: str
+    day: date
+    number: int
+
+    def __str__(self) -> str:
+        return format_code(self.prefix, self.day, self.number)
+
+
+def format_code(prefix: str, day: date, number: int) -> str:
+    """``format_code("000.06.16.G09", date(2026, 7, 15), 1) == "000.06.16.G09-260715-0001"``."""
+    if not prefix or any(ch.isspace() for ch in prefix):
+        raise ValueError("the unit prefix must be a non-empty identifier")
+    if number < 1:
+        raise ValueError("dossier numbers start at 1")
+    return f"{prefix}-{day:%y%m%d}-{number:04d}"
+
+
+def parse_code(code: str) -> DossierCode:
+    """Split a dossier code into prefix, day and number; ValueError when it is not one."""
+    match = _CODE.match((code or "").strip())
+    if not match:
+        raise ValueError(f"not a dossier code: {code!r}")
+    try:
+        day = datetime.strptime(match["day"], "%y%m%d").date()
+    except ValueError:
+        raise ValueError(f"not a dossier code (bad date): {code!r}") from None
+    number = int(match["number"])
+    if number < 1:
+        raise ValueError(f"not a dossier code (number 0): {code!r}")
+    return DossierCode(prefix=match["prefix"], day=day, number=number)
+
+
+def is_valid_code(code: str) -> bool:
+    try:
+        parse_code(code)
+    except ValueError:
+        return False
+    return True

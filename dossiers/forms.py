@@ -1,0 +1,291 @@
+"""Forms of the dossiers pages: thin — the services validate and decide."""
+
+from __future__ import annotations
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Div, Field, Layout, Row
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from communes.models import AdministrativeUnit
+from dossiers.models import (
+    DeclineReason,
+    DossierDocument,
+    ImportJob,
+    IntakeChannel,
+    Procedure,
+    ProcedureField,
+    ReturnChannel,
+    Status,
+)
+
+DATETIME_FORMATS = ["%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%Y-%m-%dT%H:%M", "%d/%m/%Y"]
+DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
+
+
+class ProcedureChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.field.name} · {obj.name} ({obj.national_code})"
+
+
+def apply_service_errors(
+    form: forms.Form, error: ValidationError, *, field_map: dict | None = None
+) -> list[str]:
+    """Put a service's ValidationError on the form's fields; return messages with no field."""
+    field_map = field_map or {}
+    leftover: list[str] = []
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return leftover
+    for name, messages in error.message_dict.items():
+        target = field_map.get(name, name)
+        if target in form.fields:
+            for message in messages:
+                form.add_error(target, message)
+        else:
+            leftover.extend(messages)
+    return leftover
+
+
+class IntakeForm(forms.Form):
+    procedure = ProcedureChoiceField(
+        label=_("Procedure"),
+        queryset=Procedure.objects.filter(active=True)
+        .select_related("field")
+        .order_by("field__name", "name"),
+        error_messages={
+            "required": _("Choose a procedure from the catalogue."),
+            "invalid_choice": _("Choose a procedure from the catalogue."),
+        },
+    )
+    receiving_unit = forms.ModelChoiceField(
+        label=_("Receiving commune"),
+        queryset=AdministrativeUnit.objects.filter(level=AdministrativeUnit.Level.COMMUNE).order_by("name"),
+        required=False,
+    )
+    applicant_name = forms.CharField(label=_("Applicant's full name"), max_length=150)
+    applicant_phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    applicant_address = forms.CharField(label=_("Address"), max_length=300, required=False)
+    applicant_id_number = forms.CharField(
+        label=_("Identity number (CCCD)"),
+        max_length=12,
+        required=False,
+        help_text=_("Optional; 12 digits. Shown masked after saving."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    intake_channel = forms.TypedChoiceField(
+        label=_("Received"),
+        choices=IntakeChannel.choices,
+        coerce=int,
+        initial=IntakeChannel.IN_PERSON,
+        widget=forms.RadioSelect,
+    )
+    received_at = forms.DateTimeField(
+        label=_("Received at"),
+        required=False,
+        input_formats=DATETIME_FORMATS,
+        help_text=_("dd/mm/yyyy hh:mm; leave empty for now."),
+        widget=forms.DateTimeInput(format="%d/%m/%Y %H:%M", attrs={"placeholder": "dd/mm/yyyy hh:mm"}),
+    )
+    return_channel = forms.ChoiceField(
+        label=_("Result returned"),
+        choices=ReturnChannel.choices,
+        initial=ReturnChannel.BCCI,
+        widget=forms.RadioSelect,
+    )
+    decline_reason = forms.ChoiceField(
+        label=_("Why not by post?"),
+        choices=[("", "---------"), *DeclineReason.choices],
+        required=False,
+    )
+    decline_note = forms.CharField(label=_("Other reason"), max_length=300, required=False)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if user is not None and user.unit_id and user.unit.level == AdministrativeUnit.Level.COMMUNE:
+            del self.fields["receiving_unit"]
+        else:
+            self.fields["receiving_unit"].required = True
+        self.fields["procedure"].widget.attrs.update({"autofocus": True, "data-intake": "procedure"})
+        self.fields["received_at"].widget.attrs["data-intake"] = "received_at"
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            Field("procedure"),
+            *(["receiving_unit"] if "receiving_unit" in self.fields else []),
+            Row(
+                Column("applicant_name", css_class="col-md-6"),
+                Column("applicant_phone", css_class="col-md-3"),
+                Column("applicant_id_number", css_class="col-md-3"),
+            ),
+            Field("applicant_address"),
+            Row(Column("intake_channel", css_class="col-md-6"), Column("received_at", css_class="col-md-6")),
+            Row(Column("return_channel", css_class="col-md-6")),
+            Div(
+                Row(
+                    Column("decline_reason", css_class="col-md-6"),
+                    Column("decline_note", css_class="col-md-6"),
+                ),
+                css_id="decline-fields",
+            ),
+        )
+
+
+class DocumentForm(forms.Form):
+    name = forms.CharField(label=_("Document"), max_length=300)
+    form = forms.ChoiceField(label=_("Original or copy"), choices=DossierDocument.Form.choices)
+    count = forms.IntegerField(label=_("Copies"), min_value=1, max_value=99, initial=1)
+
+
+DocumentFormSet = forms.formset_factory(DocumentForm, extra=2, max_num=40, validate_max=True)
+
+
+def documents_initial(procedure: Procedure | None) -> list[dict]:
+    if procedure is None:
+        return []
+    return [
+        {"name": name, "form": DossierDocument.Form.ORIGINAL, "count": 1} for name in procedure.document_list
+    ]
+
+
+class ActionForm(forms.Form):
+    """The fields an action needs; ``version`` carries the version the user saw."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, action: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.action = action
+        if action in ("refuse", "stop"):
+            self.fields["reason"] = forms.CharField(
+                label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3})
+            )
+        elif action == "withdraw":
+            self.fields["reason"] = forms.CharField(
+                label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+            )
+        elif action == "request_supplement":
+            self.fields["items"] = forms.CharField(
+                label=_("Documents to supplement"), widget=forms.Textarea(attrs={"rows": 3})
+            )
+        elif action == "request_payment":
+            self.fields["amount"] = forms.IntegerField(label=_("Amount (VND)"), min_value=1)
+            self.fields["note"] = forms.CharField(label=_("Note"), required=False)
+        elif action == "extend":
+            self.fields["new_due_date"] = forms.DateField(
+                label=_("New due date"),
+                input_formats=DATE_FORMATS,
+                widget=forms.DateInput(format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy"}),
+            )
+            self.fields["reason"] = forms.CharField(
+                label=_("Reason for the delay"), widget=forms.Textarea(attrs={"rows": 3})
+            )
+        elif action == "return_result":
+            self.fields["channel"] = forms.ChoiceField(
+                label=_("Returned"),
+                choices=[
+                    (ReturnChannel.DESK, ReturnChannel.DESK.label),
+                    (ReturnChannel.ONLINE, ReturnChannel.ONLINE.label),
+                ],
+                initial=ReturnChannel.DESK,
+                widget=forms.RadioSelect,
+            )
+        elif action == "accept":
+            self.fields["at"] = forms.DateTimeField(
+                label=_("Handover signed at"),
+                input_formats=DATETIME_FORMATS,
+                widget=forms.DateTimeInput(
+                    format="%d/%m/%Y %H:%M", attrs={"placeholder": "dd/mm/yyyy hh:mm"}
+                ),
+            )
+        elif action in ("finish", "complete_supplement", "confirm_payment"):
+            self.fields["note"] = forms.CharField(label=_("Note"), required=False)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+
+class DossierFilterForm(forms.Form):
+    FLAG_CHOICES = [("", _("All")), ("overdue", _("Overdue")), ("nearly_due", _("Due within 2 working days"))]
+
+    q = forms.CharField(label=_("Code or applicant"), required=False)
+    status = forms.TypedChoiceField(
+        label=_("Status"),
+        choices=[("", _("All")), *Status.choices],
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+    field = forms.ModelChoiceField(label=_("Field"), queryset=ProcedureField.objects.all(), required=False)
+    procedure = forms.ModelChoiceField(
+        label=_("Procedure"), queryset=Procedure.objects.order_by("name"), required=False
+    )
+    intake_channel = forms.TypedChoiceField(
+        label=_("Intake"),
+        choices=[("", _("All")), *IntakeChannel.choices],
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+    return_channel = forms.ChoiceField(
+        label=_("Return"), choices=[("", _("All")), *ReturnChannel.choices], required=False
+    )
+    flag = forms.ChoiceField(label=_("Deadline"), choices=FLAG_CHOICES, required=False)
+    unit = forms.ModelChoiceField(
+        label=_("Commune"), queryset=AdministrativeUnit.objects.none(), required=False
+    )
+    received_from = forms.DateField(
+        label=_("Received from"),
+        required=False,
+        input_formats=DATE_FORMATS,
+        widget=forms.DateInput(format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy"}),
+    )
+    received_to = forms.DateField(
+        label=_("to"),
+        required=False,
+        input_formats=DATE_FORMATS,
+        widget=forms.DateInput(format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy"}),
+    )
+
+    def __init__(self, *args, communes=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if communes is not None:
+            self.fields["unit"].queryset = communes
+        else:
+            del self.fields["unit"]
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("File (CSV or XLSX)"))
+    mode = forms.ChoiceField(
+        label=_("When some rows are bad"),
+        choices=ImportJob.Mode.choices,
+        initial=ImportJob.Mode.ALL_OR_NOTHING,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+
+class TrackingForm(forms.Form):
+    code = forms.CharField(label=_("Dossier code"), max_length=40)
+    pin = forms.CharField(
+        label=_("Lookup PIN"),
+        max_length=6,
+        min_length=6,
+        help_text=_("The 6 digits printed on your receipt."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+    def clean_code(self):
+        return self.cleaned_data["code"].strip()
+
+    def clean_pin(self):
+        return self.cleaned_data["pin"].strip()

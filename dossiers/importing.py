@@ -1,0 +1,755 @@
+"""Import of dossiers exported by a provincial one-stop system (CSV or XLSX).
+
+The format is documented in docs/import-format.md. The file is streamed twice (``csv`` module,
+openpyxl ``read_only``), so 100,000 rows need little memory:
+
+1. every row is checked; nothing is written. With ``mode=all`` a single bad row rejects the
+   file and the job lists each bad row with its line number and reason;
+2. valid rows are written in batches of ``BATCH_SIZE``, each batch one transaction:
+   new codes are created, known codes are updated (upsert by code), unchanged rows are skipped,
+   so importing the same file again creates nothing.
+
+Progress is stored on the ImportJob row after each batch, for the page that polls it.
+Imported rows mirror the provincial system's state: they do not go through the workflow
+transitions, but every created or changed dossier gets a ``dossier.imported`` /
+``dossier.import_updated`` event.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from itertools import islice
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import scoping
+from communes.models import AdministrativeUnit
+from dossiers import workdays
+from dossiers.codes import parse_code
+from dossiers.models import (
+    DeclineReason,
+    Dossier,
+    DossierEvent,
+    ImportJob,
+    IntakeChannel,
+    Procedure,
+    ReturnChannel,
+    Status,
+)
+from dossiers.services import bump_code_sequence, new_tracking_pin, validate_intake
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 1000
+MAX_FILE_BYTES = 100 * 1024 * 1024
+SNIFF_BYTES = 64 * 1024
+# Files up to this size are imported during the upload request; larger ones by a worker.
+INLINE_IMPORT_BYTES = 256 * 1024
+
+REQUIRED = [
+    "ma_ho_so",
+    "ma_thu_tuc",
+    "ma_don_vi",
+    "ho_ten_nguoi_nop",
+    "kenh_tiep_nhan",
+    "hinh_thuc_tra_ket_qua",
+    "trang_thai",
+    "ngay_tiep_nhan",
+]
+OPTIONAL = [
+    "so_dien_thoai",
+    "dia_chi",
+    "so_dinh_danh",
+    "ly_do_khong_nhan_qua_bcci",
+    "ghi_chu_ly_do",
+    "ngay_hen_tra",
+    "ngay_ket_thuc_xu_ly",
+    "ngay_tra_ket_qua",
+]
+COLUMNS = REQUIRED + OPTIONAL
+
+RETURN_CHANNELS = {
+    "desk": ReturnChannel.DESK,
+    "tai_quay": ReturnChannel.DESK,
+    "truc_tiep": ReturnChannel.DESK,
+    "1": ReturnChannel.DESK,
+    "online": ReturnChannel.ONLINE,
+    "truc_tuyen": ReturnChannel.ONLINE,
+    "2": ReturnChannel.ONLINE,
+    "bcci": ReturnChannel.BCCI,
+    "buu_chinh": ReturnChannel.BCCI,
+    "3": ReturnChannel.BCCI,
+}
+DATETIME_FORMATS = [
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M",
+]
+DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
+
+# Fields an import sets on a dossier (compared to decide whether a known code changed).
+IMPORTED_FIELDS = [
+    "procedure_id",
+    "receiving_unit_id",
+    "applicant_name",
+    "applicant_phone",
+    "applicant_address",
+    "applicant_id_number",
+    "intake_channel",
+    "return_channel",
+    "decline_reason",
+    "decline_note",
+    "status",
+    "received_at",
+    "due_date",
+    "finished_at",
+    "returned_at",
+    "timeliness",
+]
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read: nothing is imported."""
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    header: list[str]
+    ignored: list[str]
+    rows: Iterator[tuple[int, dict]]
+    close: callable
+
+
+def _normalise_header(value) -> str:
+    return str(value or "").strip().lstrip("\ufeff").strip().lower().replace(" ", "_")
+
+
+def _check_header(header: list[str]) -> list[str]:
+    missing = [name for name in REQUIRED if name not in header]
+    duplicated = sorted({name for name in header if name and header.count(name) > 1})
+    if missing or duplicated:
+        parts = []
+        if missing:
+            parts.append(_("missing columns: %(columns)s") % {"columns": ", ".join(missing)})
+        if duplicated:
+            parts.append(_("repeated columns: %(columns)s") % {"columns": ", ".join(duplicated)})
+        raise ImportFileError(
+            _("The file does not have the expected columns (%(problems)s). See the import format.")
+            % {"problems": "; ".join(parts)}
+        )
+    return [name for name in header if name and name not in COLUMNS]
+
+
+def open_table(path: str | Path) -> Table:
+    """Open a CSV (UTF-8, comma or semicolon) or XLSX file; ImportFileError when it is neither."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size == 0:
+        raise ImportFileError(_("The file is empty."))
+    if size > MAX_FILE_BYTES:
+        raise ImportFileError(
+            _("The file is larger than %(mb)d MB; split it into smaller files.")
+            % {"mb": MAX_FILE_BYTES // 2**20}
+        )
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    if head.startswith(b"PK\x03\x04"):
+        return _open_xlsx(path)
+    return _open_csv(path, head)
+
+
+def _open_csv(path: Path, head: bytes) -> Table:
+    if b"\x00" in head:
+        raise ImportFileError(_("The file is neither a CSV text file nor an Excel (XLSX) workbook."))
+    decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="strict")
+    try:
+        text = decoder.decode(head, final=len(head) < SNIFF_BYTES)
+    except UnicodeDecodeError:
+        raise ImportFileError(
+            _("The file is not encoded in UTF-8. Save it again as “CSV UTF-8” and upload it again.")
+        ) from None
+    first_line = text.splitlines()[0] if text else ""
+    if len(first_line) >= len(text) and len(head) >= SNIFF_BYTES:
+        raise ImportFileError(_("The first line of the file is not a header of column names."))
+    delimiter = max([",", ";", "\t"], key=first_line.count)
+    handle = path.open("r", encoding="utf-8-sig", errors="strict", newline="")
+    reader = csv.reader(handle, delimiter=delimiter)
+    try:
+        header = [_normalise_header(cell) for cell in next(reader)]
+    except (StopIteration, csv.Error, UnicodeDecodeError):
+        handle.close()
+        raise ImportFileError(_("The first line of the file is not a header of column names.")) from None
+    try:
+        ignored = _check_header(header)
+    except ImportFileError:
+        handle.close()
+        raise
+
+    def rows():
+        try:
+            for cells in reader:
+                if not any(cell.strip() for cell in cells):
+                    continue
+                yield reader.line_num, dict(zip(header, cells, strict=False))
+        except UnicodeDecodeError:
+            raise ImportFileError(
+                _("The file is not encoded in UTF-8 (after line %(line)d). Save it again as “CSV UTF-8”.")
+                % {"line": reader.line_num}
+            ) from None
+        except csv.Error as exc:
+            raise ImportFileError(
+                _("Line %(line)d cannot be read as CSV (%(error)s).")
+                % {"line": reader.line_num, "error": exc}
+            ) from None
+
+    return Table(header=header, ignored=ignored, rows=rows(), close=handle.close)
+
+
+def _open_xlsx(path: Path) -> Table:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
+        iterator = sheet.iter_rows(values_only=True)
+        header = [_normalise_header(cell) for cell in next(iterator, ())]
+    except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
+        logger.info("unreadable workbook: %s", type(exc).__name__)
+        raise ImportFileError(
+            _("The Excel file cannot be read; it may be damaged or not an XLSX workbook.")
+        ) from None
+    try:
+        ignored = _check_header(header)
+    except ImportFileError:
+        workbook.close()
+        raise
+
+    def rows():
+        for number, cells in enumerate(iterator, start=2):
+            if not any(cell not in (None, "") for cell in cells):
+                continue
+            yield number, dict(zip(header, cells, strict=False))
+
+    return Table(header=header, ignored=ignored, rows=rows(), close=workbook.close)
+
+
+# --- checking one row ------------------------------------------------------------------------
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _parse_moment(value, column: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime.combine(value, time.min)
+    else:
+        text = _text(value)
+        moment = None
+        for fmt in DATETIME_FORMATS + DATE_FORMATS:
+            try:
+                moment = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+        if moment is None:
+            raise ValueError(
+                _("%(column)s “%(value)s” is not a date as dd/mm/yyyy or dd/mm/yyyy hh:mm.")
+                % {"column": column, "value": text[:40]}
+            )
+    if timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=workdays.TZ)
+    return moment
+
+
+def _parse_day(value, column: str) -> date | None:
+    moment = _parse_moment(value, column)
+    return moment.astimezone(workdays.TZ).date() if moment else None
+
+
+def _phone(value) -> str:
+    if isinstance(value, (int, float)):  # Excel dropped the leading 0
+        return "0" + _text(value) if len(_text(value)) == 9 else _text(value)
+    return _text(value)
+
+
+def _id_number(value) -> str:
+    if isinstance(value, (int, float)):  # Excel dropped the leading zeros
+        return _text(value).zfill(12)
+    return _text(value)
+
+
+class Catalogue:
+    """What rows refer to, loaded once per import."""
+
+    def __init__(self, user):
+        self.procedures = {p.national_code: p for p in Procedure.objects.all()}
+        communes = AdministrativeUnit.objects.filter(level=AdministrativeUnit.Level.COMMUNE)
+        if user is not None:
+            communes = scoping.filter_by_unit(communes, user, field="id")
+        self.units: dict[str, AdministrativeUnit] = {}
+        for unit in communes.only("id", "code", "identifier", "name", "level"):
+            self.units[unit.code] = unit
+            if unit.identifier:
+                self.units[unit.identifier] = unit
+        self.unit_ids = {unit.pk for unit in self.units.values()}
+
+
+def check_row(row: dict, catalogue: Catalogue, *, now: datetime) -> dict:
+    """The dossier fields of one row, or ValueError with every problem of the row."""
+    problems: list[str] = []
+    code = _text(row.get("ma_ho_so"))
+    try:
+        parse_code(code)
+    except ValueError:
+        problems.append(
+            _("ma_ho_so “%(value)s” is not a dossier code like 000.00.00.H00-YYMMDD-0001.")
+            % {"value": code[:50]}
+        )
+    procedure_code = _text(row.get("ma_thu_tuc"))
+    procedure = catalogue.procedures.get(procedure_code)
+    if procedure is None:
+        problems.append(_("ma_thu_tuc “%(value)s” is not in the catalogue.") % {"value": procedure_code[:40]})
+    unit_code = _text(row.get("ma_don_vi"))
+    unit = catalogue.units.get(unit_code)
+    if unit is None:
+        problems.append(
+            _("ma_don_vi “%(value)s” is not a commune you may import for.") % {"value": unit_code[:40]}
+        )
+    try:
+        status = Status(int(_text(row.get("trang_thai"))))
+    except ValueError:
+        status = None
+        problems.append(_("trang_thai must be a status code from 1 to 10."))
+    try:
+        intake_channel = IntakeChannel(int(_text(row.get("kenh_tiep_nhan"))))
+    except ValueError:
+        intake_channel = None
+        problems.append(_("kenh_tiep_nhan must be 1 (in person), 2 (online) or 3 (BCCI)."))
+    return_channel = RETURN_CHANNELS.get(_text(row.get("hinh_thuc_tra_ket_qua")).lower())
+    if return_channel is None:
+        problems.append(_("hinh_thuc_tra_ket_qua must be tai_quay, truc_tuyen or bcci."))
+    moments, unreadable = {}, set()
+    for column in ("ngay_tiep_nhan", "ngay_ket_thuc_xu_ly", "ngay_tra_ket_qua"):
+        try:
+            moments[column] = _parse_moment(row.get(column), column)
+        except ValueError as exc:
+            problems.append(str(exc))
+            moments[column] = None
+            unreadable.add(column)
+    try:
+        due = _parse_day(row.get("ngay_hen_tra"), "ngay_hen_tra")
+    except ValueError as exc:
+        problems.append(str(exc))
+        due = None
+    received, finished, returned = (
+        moments["ngay_tiep_nhan"],
+        moments["ngay_ket_thuc_xu_ly"],
+        moments["ngay_tra_ket_qua"],
+    )
+    decline_reason = _text(row.get("ly_do_khong_nhan_qua_bcci")).lower()
+    if decline_reason and decline_reason not in DeclineReason.values:
+        problems.append(
+            _("ly_do_khong_nhan_qua_bcci “%(value)s” is not one of: %(codes)s.")
+            % {"value": decline_reason[:30], "codes": ", ".join(DeclineReason.values)}
+        )
+        decline_reason = DeclineReason.OTHER
+
+    if status is not None:
+        if status == Status.REGISTERED and received is not None:
+            problems.append(_("ngay_tiep_nhan must be empty for a newly registered dossier (status 1)."))
+        if status != Status.REGISTERED and received is None and "ngay_tiep_nhan" not in unreadable:
+            problems.append(_("ngay_tiep_nhan is required for status %(status)d.") % {"status": status})
+        if status in (Status.REFUSED, Status.STOPPED, Status.FINISHED) and finished is None:
+            problems.append(_("ngay_ket_thuc_xu_ly is required for status %(status)d.") % {"status": status})
+        if status == Status.RETURNED and returned is None:
+            problems.append(_("ngay_tra_ket_qua is required for status 10."))
+    for column, moment in (("ngay_ket_thuc_xu_ly", finished), ("ngay_tra_ket_qua", returned)):
+        if moment is not None and moment > now:
+            problems.append(_("%(column)s is in the future.") % {"column": column})
+        if moment is not None and received is not None and moment < received:
+            problems.append(_("%(column)s is before ngay_tiep_nhan.") % {"column": column})
+    if due is not None and received is not None and due < workdays.local_date(received):
+        problems.append(_("ngay_hen_tra is before ngay_tiep_nhan."))
+
+    intake = None
+    if intake_channel is not None and return_channel is not None:
+        try:
+            intake = validate_intake(
+                procedure=procedure,
+                applicant_name=_text(row.get("ho_ten_nguoi_nop")),
+                applicant_phone=_phone(row.get("so_dien_thoai")),
+                applicant_address=_text(row.get("dia_chi")),
+                applicant_id_number=_id_number(row.get("so_dinh_danh")),
+                intake_channel=intake_channel,
+                return_channel=return_channel,
+                decline_reason=decline_reason,
+                decline_note=_text(row.get("ghi_chu_ly_do")),
+                received_at=received or now,
+                now=now,
+            )
+        except ValidationError as exc:
+            for field_name, messages in exc.message_dict.items():
+                if field_name == "procedure" and procedure is None:
+                    continue
+                column = _FIELD_COLUMNS.get(field_name, field_name)
+                problems.extend(f"{column}: {message}" for message in messages)
+    if problems:
+        raise ValueError(" ".join(dict.fromkeys(problems)))
+
+    received_at = received if status != Status.REGISTERED else None
+    if received_at is not None and due is None:
+        due = workdays.due_date(received_at, procedure.processing_days)
+    ended = finished or (returned if status == Status.RETURNED else None)
+    timeliness = ""
+    if status in (Status.REFUSED, Status.STOPPED, Status.FINISHED, Status.RETURNED) and ended and due:
+        timeliness = workdays.timeliness(workdays.local_date(ended), due)
+    return {
+        "code": code,
+        "procedure_id": procedure.pk,
+        "receiving_unit_id": unit.pk,
+        "applicant_name": intake.applicant_name,
+        "applicant_phone": intake.applicant_phone,
+        "applicant_address": intake.applicant_address,
+        "applicant_id_number": intake.applicant_id_number,
+        "intake_channel": intake.intake_channel,
+        "return_channel": intake.return_channel,
+        "decline_reason": intake.decline_reason,
+        "decline_note": intake.decline_note,
+        "status": int(status),
+        "received_at": received_at,
+        "due_date": due,
+        "finished_at": ended if status in ENDED else None,
+        "returned_at": returned if status == Status.RETURNED else None,
+        "timeliness": timeliness,
+    }
+
+
+ENDED = frozenset({Status.REFUSED, Status.WITHDRAWN, Status.STOPPED, Status.FINISHED, Status.RETURNED})
+
+_FIELD_COLUMNS = {
+    "applicant_name": "ho_ten_nguoi_nop",
+    "applicant_phone": "so_dien_thoai",
+    "applicant_address": "dia_chi",
+    "applicant_id_number": "so_dinh_danh",
+    "intake_channel": "kenh_tiep_nhan",
+    "return_channel": "hinh_thuc_tra_ket_qua",
+    "decline_reason": "ly_do_khong_nhan_qua_bcci",
+    "decline_note": "ghi_chu_ly_do",
+    "received_at": "ngay_tiep_nhan",
+    "procedure": "ma_thu_tuc",
+}
+
+
+# --- running a job ---------------------------------------------------------------------------
+
+
+def _batches(iterable, size):
+    iterator = iter(iterable)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def count_rows(path: Path) -> int:
+    table = open_table(path)
+    try:
+        return sum(1 for _row in table.rows)
+    finally:
+        table.close()
+
+
+class _Checker:
+    """Checks rows in file order, including codes repeated in the file and codes owned by
+    another unit."""
+
+    def __init__(self, user, now):
+        self.catalogue = Catalogue(user)
+        self.now = now
+        self.seen: set[str] = set()
+
+    def check_batch(self, batch: list[tuple[int, dict]]) -> tuple[list[tuple[int, dict]], list[dict]]:
+        good, bad = [], []
+        checked = []
+        for line, row in batch:
+            try:
+                checked.append((line, check_row(row, self.catalogue, now=self.now)))
+            except ValueError as exc:
+                bad.append({"line": line, "message": str(exc)})
+        owners = dict(
+            Dossier.objects.filter(code__in=[fields["code"] for _line, fields in checked]).values_list(
+                "code", "receiving_unit_id"
+            )
+        )
+        for line, fields in checked:
+            code = fields["code"]
+            if code in self.seen:
+                bad.append(
+                    {
+                        "line": line,
+                        "message": _("ma_ho_so %(code)s appears twice in the file.") % {"code": code},
+                    }
+                )
+                continue
+            self.seen.add(code)
+            owner = owners.get(code)
+            if owner is not None and owner != fields["receiving_unit_id"]:
+                bad.append(
+                    {
+                        "line": line,
+                        "message": _("ma_ho_so %(code)s already belongs to a dossier of another unit.")
+                        % {"code": code},
+                    }
+                )
+                continue
+            good.append((line, fields))
+        bad.sort(key=lambda error: error["line"])
+        return good, bad
+
+
+def _progress(job: ImportJob, **fields) -> None:
+    for name, value in fields.items():
+        setattr(job, name, value)
+    ImportJob.objects.filter(pk=job.pk).update(**fields)
+
+
+def run_import(job_id: int) -> ImportJob:
+    """Run (or re-run) an import job to the end; safe to call twice for the same job."""
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    if job.is_finished:
+        return job
+    now = timezone.now()
+    _progress(
+        job,
+        status=ImportJob.Status.RUNNING,
+        phase="counting",
+        started_at=now,
+        processed_rows=0,
+        total_rows=0,
+        created_count=0,
+        updated_count=0,
+        unchanged_count=0,
+        error_count=0,
+        errors=[],
+        message="",
+    )
+    path = Path(job.file.path)
+    try:
+        total = count_rows(path)
+        if total == 0:
+            raise ImportFileError(_("The file has a header but no rows."))
+        _progress(job, total_rows=total, phase="checking")
+        errors, bad_lines, ignored = _check_file(job, path, now)
+        error_count = len(errors)
+        stored = errors[: ImportJob.MAX_REPORTED_ERRORS]
+        if errors and job.mode == ImportJob.Mode.ALL_OR_NOTHING:
+            _progress(
+                job,
+                status=ImportJob.Status.REJECTED,
+                phase="",
+                error_count=error_count,
+                errors=stored,
+                message=_("%(count)d bad rows: nothing was imported.") % {"count": error_count},
+                finished_at=timezone.now(),
+            )
+            return job
+        _progress(job, phase="writing", processed_rows=0, error_count=error_count, errors=stored)
+        _write_file(job, path, now, bad_lines)
+        message = _("Columns ignored: %(columns)s.") % {"columns": ", ".join(ignored)} if ignored else ""
+        _progress(job, status=ImportJob.Status.DONE, phase="", message=message, finished_at=timezone.now())
+    except ImportFileError as exc:
+        _progress(
+            job,
+            status=ImportJob.Status.REJECTED,
+            phase="",
+            message=str(exc),
+            errors=[{"line": 0, "message": str(exc)}],
+            error_count=1,
+            finished_at=timezone.now(),
+        )
+    except Exception:
+        logger.exception("import job %s failed", job.pk)
+        _progress(
+            job,
+            status=ImportJob.Status.FAILED,
+            phase="",
+            message=_("The import stopped because of an unexpected error; nothing more was written."),
+            finished_at=timezone.now(),
+        )
+        raise
+    return job
+
+
+def _check_file(job: ImportJob, path: Path, now: datetime) -> tuple[list[dict], set[int], list[str]]:
+    checker = _Checker(job.created_by, now)
+    errors: list[dict] = []
+    bad_lines: set[int] = set()
+    table = open_table(path)
+    processed = 0
+    try:
+        for batch in _batches(table.rows, BATCH_SIZE):
+            _good, bad = checker.check_batch(batch)
+            errors.extend(bad)
+            bad_lines.update(error["line"] for error in bad)
+            processed += len(batch)
+            _progress(job, processed_rows=min(processed, job.total_rows))
+    finally:
+        table.close()
+    return errors, bad_lines, table.ignored
+
+
+def _write_file(job: ImportJob, path: Path, now: datetime, bad_lines: set[int]) -> None:
+    checker = _Checker(job.created_by, now)
+    table = open_table(path)
+    processed = 0
+    try:
+        for batch in _batches(table.rows, BATCH_SIZE):
+            rows = [(line, row) for line, row in batch if line not in bad_lines]
+            good, _bad = checker.check_batch(rows)
+            created, updated, unchanged = _write_batch(job, [fields for _line, fields in good], now)
+            processed += len(batch)
+            _progress(
+                job,
+                processed_rows=min(processed, job.total_rows),
+                created_count=job.created_count + created,
+                updated_count=job.updated_count + updated,
+                unchanged_count=job.unchanged_count + unchanged,
+            )
+    finally:
+        table.close()
+
+
+@transaction.atomic
+def _write_batch(job: ImportJob, rows: list[dict], now: datetime) -> tuple[int, int, int]:
+    by_code = {fields["code"]: fields for fields in rows}
+    existing = {d.code: d for d in Dossier.objects.select_for_update().filter(code__in=list(by_code))}
+    actor = job.created_by
+    new, changed, events = [], [], []
+    unchanged = 0
+    for code, fields in by_code.items():
+        dossier = existing.get(code)
+        if dossier is None:
+            new.append(
+                Dossier(
+                    **fields,
+                    original_due_date=fields["due_date"],
+                    tracking_pin=new_tracking_pin(),
+                    created_by=actor,
+                )
+            )
+            continue
+        if dossier.receiving_unit_id != fields["receiving_unit_id"]:
+            continue  # reported by the check; never move a dossier between units
+        differences = [name for name in IMPORTED_FIELDS if getattr(dossier, name) != fields[name]]
+        if not differences:
+            unchanged += 1
+            continue
+        for name in differences:
+            setattr(dossier, name, fields[name])
+        if dossier.original_due_date is None or (
+            dossier.due_date is not None and dossier.due_date < dossier.original_due_date
+        ):
+            dossier.original_due_date = dossier.due_date
+        changed.append((dossier, differences))
+    created = Dossier.objects.bulk_create(new, batch_size=BATCH_SIZE)
+    for dossier in created:
+        events.append(
+            DossierEvent(
+                dossier=dossier,
+                actor=actor,
+                at=now,
+                action="dossier.imported",
+                to_status=dossier.status,
+                details={"import": job.pk, "file": job.original_name[:100]},
+            )
+        )
+    if changed:
+        Dossier.objects.bulk_update(
+            [dossier for dossier, _diff in changed],
+            [*IMPORTED_FIELDS, "original_due_date"],
+            batch_size=BATCH_SIZE,
+        )
+        Dossier.objects.filter(pk__in=[dossier.pk for dossier, _diff in changed]).update(
+            version=F("version") + 1
+        )
+        for dossier, differences in changed:
+            events.append(
+                DossierEvent(
+                    dossier=dossier,
+                    actor=actor,
+                    at=now,
+                    action="dossier.import_updated",
+                    to_status=dossier.status,
+                    details={
+                        "import": job.pk,
+                        "fields": [
+                            name.removesuffix("_id") for name in differences if name != "applicant_id_number"
+                        ]
+                        + (["applicant_id_number"] if "applicant_id_number" in differences else []),
+                    },
+                )
+            )
+    DossierEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
+    _bump_sequences(created)
+    return len(created), len(changed), unchanged
+
+
+def _bump_sequences(dossiers: list[Dossier]) -> None:
+    """Imported codes in our units' own numbering must not be handed out again at the desk."""
+    if not dossiers:
+        return
+    units = {
+        u.pk: u for u in AdministrativeUnit.objects.filter(pk__in={d.receiving_unit_id for d in dossiers})
+    }
+    highest: dict[tuple[int, date], int] = {}
+    for dossier in dossiers:
+        unit = units[dossier.receiving_unit_id]
+        parsed = parse_code(dossier.code)
+        if parsed.prefix != unit.dossier_prefix:
+            continue
+        key = (unit.pk, parsed.day)
+        highest[key] = max(highest.get(key, 0), parsed.number)
+    for (unit_id, day), number in highest.items():
+        bump_code_sequence(unit=units[unit_id], day=day, number=number)
+
+
+def create_job(*, by, uploaded_file, mode: str) -> ImportJob:
+    """Store an uploaded file as a pending job."""
+    name = Path(uploaded_file.name or "import").name[:255]
+    return ImportJob.objects.create(
+        file=uploaded_file, original_name=name, size=uploaded_file.size or 0, mode=mode, created_by=by
+    )
+
+
+def create_job_from_path(*, by, path: str | Path, mode: str) -> ImportJob:
+    from django.core.files import File
+
+    path = Path(path)
+    with path.open("rb") as handle:
+        job = ImportJob(original_name=path.name[:255], size=path.stat().st_size, mode=mode, created_by=by)
+        job.file.save(path.name, File(handle), save=False)
+        job.save()
+    return job

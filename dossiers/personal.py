@@ -1,0 +1,61 @@
+"""Applicants' personal data: the form of phone and identity numbers, and masking.
+
+Identity numbers (CCCD, 12 digits, no check digit) are personal data: shown and exported only
+masked (``0012******89``), never put in URLs or logs.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+_SEPARATORS = re.compile(r"[\s.\-()]")
+# Mobile numbers have 10 digits, landlines 10–11 (0 + area code + number).
+_PHONE = re.compile(r"^0\d{9,10}$")
+_ID_NUMBER = re.compile(r"^\d{12}$")
+
+
+def normalize_phone(value: str) -> str:
+    """Drop spaces, dots and dashes; +84 / 84 becomes a leading 0. Empty stays empty."""
+    phone = _SEPARATORS.sub("", value or "")
+    if phone.startswith("+84"):
+        phone = "0" + phone[3:]
+    elif phone.startswith("84") and len(phone) in (11, 12):
+        phone = "0" + phone[2:]
+    return phone
+
+
+def clean_phone(value: str) -> str:
+    phone = normalize_phone(value)
+    if phone and not _PHONE.match(phone):
+        raise ValidationError(
+            _("The phone number must have 10 or 11 digits and start with 0 (or +84)."), code="phone"
+        )
+    return phone
+
+
+def clean_id_number(value: str) -> str:
+    number = (value or "").replace(" ", "")
+    if number and not _ID_NUMBER.match(number):
+        raise ValidationError(_("The identity number (CCCD) must have exactly 12 digits."), code="id_number")
+    return number
+
+
+def mask_id_number(value: str) -> str:
+    """``001234567889`` → ``0012******89``."""
+    if not value:
+        return ""
+    if len(value) <= 6:
+        return "*" * len(value)
+    return value[:4] + "*" * (len(value) - 6) + value[-2:]
+
+
+def mask_phone(value: str) -> str:
+    """``0912345678`` → ``0912***678``."""
+    if not value:
+        return ""
+    if len(value) <= 6:
+        return "*" * len(value)
+    return value[:4] + "*" * (len(value) - 7) + value[-3:]

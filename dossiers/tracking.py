@@ -1,0 +1,85 @@
+"""The citizens' public lookup: a dossier code plus the PIN printed on the receipt.
+
+No personal data is shown. "No such code" and "wrong PIN" get the same answer, and each client
+address may try only ``LIMIT`` lookups per ``WINDOW`` seconds (a counter in the shared cache).
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+from dossiers.models import Dossier
+
+LIMIT = 20
+WINDOW = 600  # seconds
+
+
+def client_address(request) -> str:
+    """The client's address, trusting as many X-Forwarded-For hops as PROXY_COUNT says."""
+    proxies = getattr(settings, "AXES_IPWARE_PROXY_COUNT", 0) or 0
+    if proxies:
+        forwarded = [
+            part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()
+        ]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR", "unknown")
+
+
+def rate_limited(request) -> bool:
+    """Count this attempt; True when the address has used up its attempts for the window."""
+    window = int(time.time() // WINDOW)
+    key = f"dossiers:track:{client_address(request)}:{window}"
+    cache.add(key, 0, timeout=WINDOW + 5)
+    try:
+        attempts = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=WINDOW + 5)
+        attempts = 1
+    return attempts > LIMIT
+
+
+def find(code: str, pin: str) -> Dossier | None:
+    """The dossier when code and PIN match, else None (the same for both failures)."""
+    code = (code or "").strip()
+    candidates = {code, code.upper()}
+    dossier = Dossier.objects.select_related("procedure").filter(code__in=candidates).first()
+    expected = dossier.tracking_pin if dossier else "000000"
+    matches = hmac.compare_digest(expected.encode(), (pin or "").strip().encode())
+    return dossier if dossier is not None and matches else None
+
+
+def postal_progress(dossier: Dossier) -> list[dict]:
+    """Postal items of the dossier and their history, read generically through the reverse
+    relation the postal app defines; empty when there is none."""
+    manager = getattr(dossier, "postal_items", None)
+    if manager is None:
+        return []
+    progress = []
+    for item in manager.all().order_by("created_at", "id").prefetch_related("events"):
+        events = sorted(item.events.all(), key=lambda event: (event.at, event.id))
+        progress.append(
+            {
+                "code": item.code,
+                "direction": item.get_direction_display() if hasattr(item, "get_direction_display") else "",
+                "status": item.get_status_display() if hasattr(item, "get_status_display") else item.status,
+                "target_date": getattr(item, "target_date", None),
+                "delivered_at": getattr(item, "delivered_at", None),
+                "events": [
+                    {
+                        "at": event.at,
+                        "status": (
+                            event.get_to_status_display()
+                            if getattr(event, "to_status", "") and hasattr(event, "get_to_status_display")
+                            else ""
+                        ),
+                    }
+                    for event in events
+                ],
+            }
+        )
+    return progress

@@ -1,0 +1,174 @@
+"""The working-day calendar: due dates and timeliness (DESIGN.md §3).
+
+Pure rules, no Django: Monday–Friday, minus Vietnamese public holidays (the ``holidays``
+package, country VN, incl. Tết and announced swap days), plus the official make-up working
+Saturdays the package knows, plus local overrides that administrators edit
+(``CalendarOverride`` rows). The overrides reach this module through a loader that the dossiers
+app registers at start-up (``set_override_loader``); the loaded table is cached in the process
+and dropped when a row changes (``invalidate_overrides``) or after ``OVERRIDES_TTL`` seconds, so
+other processes see an edit within a minute.
+
+The day of receipt is not counted (Civil Code 2015, Art. 147): a dossier received on Wednesday
+morning with 3 working days is due on the following Monday. A dossier received after 15:00, or
+on a day off, counts as received on the next working day.
+"""
+
+from __future__ import annotations
+
+import threading
+import time as _time
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+# Receipts after this local time start counting on the next working day.
+CUTOFF = time(15, 0)
+OVERRIDES_TTL = 60.0  # seconds
+
+EARLY, ON_TIME, LATE = "early", "on_time", "late"
+
+# date -> True (working day) / False (day off)
+Overrides = Mapping[date, bool]
+
+_loader: Callable[[], Overrides] | None = None
+_cache: tuple[float, Overrides] | None = None
+_lock = threading.Lock()
+
+
+def set_override_loader(loader: Callable[[], Overrides] | None) -> None:
+    """Register the function that returns local overrides ({date: is_working_day})."""
+    global _loader
+    _loader = loader
+    invalidate_overrides()
+
+
+def invalidate_overrides() -> None:
+    global _cache
+    with _lock:
+        _cache = None
+
+
+def local_overrides() -> Overrides:
+    """The current local overrides (cached)."""
+    global _cache
+    cached = _cache
+    if cached is not None and _time.monotonic() - cached[0] < OVERRIDES_TTL:
+        return cached[1]
+    if _loader is None:
+        return {}
+    loaded = dict(_loader())
+    with _lock:
+        _cache = (_time.monotonic(), loaded)
+    return loaded
+
+
+@lru_cache(maxsize=64)
+def _national_calendar(year: int) -> tuple[frozenset[date], frozenset[date]]:
+    """(public holidays, make-up working weekend days) of one year."""
+    vn = holidays.country_holidays("VN", years=year)
+    days_off = frozenset(vn.keys())
+    workdays = frozenset(d for d in getattr(vn, "weekend_workdays", ()) if d.year == year)
+    return days_off, workdays
+
+
+def is_public_holiday(day: date) -> bool:
+    return day in _national_calendar(day.year)[0]
+
+
+def is_working_day(day: date, *, overrides: Overrides | None = None) -> bool:
+    """Whether the desk works on ``day``: local overrides first, then the national calendar."""
+    if overrides is None:
+        overrides = local_overrides()
+    if day in overrides:
+        return bool(overrides[day])
+    days_off, weekend_workdays = _national_calendar(day.year)
+    if day in days_off:
+        return False
+    if day in weekend_workdays:
+        return True
+    return day.weekday() < 5
+
+
+def next_working_day(day: date, *, overrides: Overrides | None = None) -> date:
+    """The first working day strictly after ``day``."""
+    return add_working_days(day, 1, overrides=overrides)
+
+
+def add_working_days(day: date, n: int, *, overrides: Overrides | None = None) -> date:
+    """The n-th working day after ``day`` (``day`` itself is not counted); ``day`` when n = 0."""
+    if n < 0:
+        raise ValueError("n must not be negative")
+    if overrides is None:
+        overrides = local_overrides()
+    current = day
+    remaining = n
+    while remaining:
+        current += timedelta(days=1)
+        if is_working_day(current, overrides=overrides):
+            remaining -= 1
+    return current
+
+
+def counting_start(received_at: datetime, *, overrides: Overrides | None = None) -> date:
+    """The local day a receipt counts from: the day itself when it is a working day and the
+    receipt came by 15:00, otherwise the next working day."""
+    if received_at.tzinfo is None:
+        raise ValueError("received_at must be an aware datetime")
+    if overrides is None:
+        overrides = local_overrides()
+    local = received_at.astimezone(TZ)
+    day = local.date()
+    if is_working_day(day, overrides=overrides) and local.time() <= CUTOFF:
+        return day
+    return next_working_day(day, overrides=overrides)
+
+
+def due_date(received_at: datetime, working_days: int, *, overrides: Overrides | None = None) -> date:
+    """Appointment date for a dossier received at ``received_at`` (aware) with a processing
+    time of ``working_days`` working days.
+
+    >>> due_date(datetime(2026, 2, 13, 9, 0, tzinfo=TZ), 1)  # Friday before Tết
+    datetime.date(2026, 2, 23)
+    """
+    if working_days < 0:
+        raise ValueError("working_days must not be negative")
+    if overrides is None:
+        overrides = local_overrides()
+    start = counting_start(received_at, overrides=overrides)
+    return add_working_days(start, working_days, overrides=overrides)
+
+
+def timeliness(finished_on: date, due: date) -> str:
+    """early / on_time / late, comparing the local day processing ended with the due date."""
+    if finished_on < due:
+        return EARLY
+    if finished_on == due:
+        return ON_TIME
+    return LATE
+
+
+def working_days_between(a: date, b: date, *, overrides: Overrides | None = None) -> int:
+    """Working days d with a < d <= b (negative when b is before a).
+
+    ``working_days_between(a, add_working_days(a, n)) == n``.
+    """
+    if b < a:
+        return -working_days_between(b, a, overrides=overrides)
+    if overrides is None:
+        overrides = local_overrides()
+    count = 0
+    current = a
+    while current < b:
+        current += timedelta(days=1)
+        if is_working_day(current, overrides=overrides):
+            count += 1
+    return count
+
+
+def local_date(moment: datetime) -> date:
+    """The Asia/Ho_Chi_Minh calendar day of an aware datetime."""
+    return moment.astimezone(TZ).date()

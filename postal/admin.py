@@ -1,0 +1,89 @@
+"""Admin: read-mostly views for administrators; history rows are never edited here."""
+
+from django.contrib import admin
+
+from postal.models import (
+    DeliveryAttempt,
+    Handover,
+    HandoverLine,
+    ItemEvent,
+    PickupAppointment,
+    PostalItem,
+    TaskTransfer,
+    TaskTransferEvent,
+)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ItemEventInline(ReadOnlyInline):
+    model = ItemEvent
+    fields = ("at", "action", "from_status", "to_status", "actor", "details")
+    readonly_fields = fields
+
+
+class DeliveryAttemptInline(ReadOnlyInline):
+    model = DeliveryAttempt
+    fields = ("at", "outcome", "by", "note")
+    readonly_fields = fields
+
+
+@admin.register(PostalItem)
+class PostalItemAdmin(admin.ModelAdmin):
+    list_display = ("code", "direction", "status", "post_office", "handover_date", "target_date", "attempts")
+    list_filter = ("direction", "status", "tier")
+    search_fields = ("code", "dossier__code")
+    raw_id_fields = ("dossier", "post_office", "created_by")
+    readonly_fields = ("code", "status", "version", "delivered_at", "attempts")
+    list_select_related = ("post_office",)
+    inlines = [DeliveryAttemptInline, ItemEventInline]
+
+
+class HandoverLineInline(ReadOnlyInline):
+    model = HandoverLine
+    fields = ("item", "complete", "note")
+    readonly_fields = fields
+
+
+@admin.register(Handover)
+class HandoverAdmin(admin.ModelAdmin):
+    list_display = ("number", "direction", "status", "desk_unit", "post_office", "signed_at")
+    list_filter = ("direction", "status")
+    search_fields = ("number",)
+    readonly_fields = (
+        "number", "status", "prepared_by", "desk_signed_by", "desk_signed_at",
+        "post_signed_by", "post_signed_at", "signed_at",
+    )  # fmt: skip
+    raw_id_fields = ("desk_unit", "post_office")
+    inlines = [HandoverLineInline]
+
+
+@admin.register(PickupAppointment)
+class PickupAppointmentAdmin(admin.ModelAdmin):
+    list_display = ("slot_start", "citizen_name", "commune", "post_office", "assigned_to", "status")
+    list_filter = ("status",)
+    raw_id_fields = ("commune", "procedure", "post_office", "assigned_to", "dossier", "created_by")
+
+
+class TaskTransferEventInline(ReadOnlyInline):
+    model = TaskTransferEvent
+    fields = ("at", "action", "actor", "details")
+    readonly_fields = fields
+
+
+@admin.register(TaskTransfer)
+class TaskTransferAdmin(admin.ModelAdmin):
+    list_display = ("unit", "field", "task", "planned_date", "done_date", "status")
+    list_filter = ("status", "task", "field")
+    raw_id_fields = ("unit",)
+    filter_horizontal = ("staff",)
+    inlines = [TaskTransferEventInline]

@@ -1,0 +1,59 @@
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Role
+from accounts.navigation import MenuItem
+
+POSTAL_STAFF = frozenset({Role.POSTAL_STAFF, Role.POST_MANAGER})
+
+ITEMS = [
+    MenuItem(
+        label=_("Scan"),
+        url_name="postal:scan",
+        roles=POSTAL_STAFF,
+        icon="upc-scan",
+        description=_("Scan or type an item code and record what happens to it."),
+        order=20,
+    ),
+    MenuItem(
+        label=_("Deliveries"),
+        url_name="postal:deliveries",
+        roles=POSTAL_STAFF,
+        icon="truck",
+        description=_("Results to deliver today, with their J+n targets."),
+        order=22,
+    ),
+    MenuItem(
+        label=_("BCCI intake"),
+        url_name="postal:intake_create",
+        roles=POSTAL_STAFF,
+        icon="box-arrow-in-down",
+        description=_("Receive a citizen's dossier at the post office or at home and print the Phiếu gửi."),
+        order=24,
+    ),
+    MenuItem(
+        label=_("Handover records"),
+        url_name="postal:handover_list",
+        roles=POSTAL_STAFF | {Role.COMMUNE_OFFICIAL},
+        icon="clipboard-check",
+        description=_("Biên bản giao nhận between the one-stop desk and the post."),
+        order=26,
+    ),
+    MenuItem(
+        label=_("Appointments"),
+        url_name="postal:appointment_list",
+        roles=POSTAL_STAFF | {Role.COMMUNE_OFFICIAL},
+        icon="calendar-event",
+        description=_("Pickup appointments at citizens' homes."),
+        order=28,
+    ),
+    MenuItem(
+        label=_("Task transfers"),
+        url_name="postal:transfer_matrix",
+        roles=frozenset({Role.POST_MANAGER, Role.LEADER}),
+        icon="diagram-3",
+        description=_(
+            "Which desk tasks each commune has transferred to postal staff, against the deadlines."
+        ),
+        order=60,
+    ),
+]
