@@ -232,8 +232,10 @@ def test_district_and_province_rows_are_sums_of_their_communes(
 
 def test_running_twice_gives_identical_rows(procedure, commune, other_commune):
     Dossier.objects.bulk_create(
-        [dossier(procedure, commune, received_at=local(2026, 3, 3), due_date=date(2026, 3, 4))]
-        + [dossier(procedure, other_commune, received_at=local(2026, 3, 5), intake_channel=3)]
+        [
+            dossier(procedure, commune, received_at=local(2026, 3, 3), due_date=date(2026, 3, 4)),
+            dossier(procedure, other_commune, received_at=local(2026, 3, 5), intake_channel=3),
+        ]
     )
 
     def snapshot():

@@ -27,11 +27,27 @@ pytestmark = pytest.mark.django_db
 FIRST_MONDAY = date(2026, 1, 26)
 WEEKS = [FIRST_MONDAY + timedelta(weeks=n) for n in range(7)]  # to 15/03/2026, Tết in the middle
 NAMES = [
-    "received", "received_bcci", "received_online", "returned", "returned_bcci", "finished",
-    "finished_early", "finished_on_time", "finished_late", "open_overdue", "items_delivered",
-    "items_on_target", "items_returned_to_sender", "declined_in_person", "declined_worried_papers",
-    "declined_fee", "declined_unaware", "declined_urgent", "declined_other", "declined_unrecorded",
-]  # fmt: skip
+    "received",
+    "received_bcci",
+    "received_online",
+    "returned",
+    "returned_bcci",
+    "finished",
+    "finished_early",
+    "finished_on_time",
+    "finished_late",
+    "open_overdue",
+    "items_delivered",
+    "items_on_target",
+    "items_returned_to_sender",
+    "declined_in_person",
+    "declined_worried_papers",
+    "declined_fee",
+    "declined_unaware",
+    "declined_urgent",
+    "declined_other",
+    "declined_unrecorded",
+]
 REASONS = ["in_person", "worried_papers", "fee", "unaware", "urgent", "other", ""]
 TET = [date(2026, 2, 14) + timedelta(days=n) for n in range(9)]
 
@@ -94,10 +110,19 @@ def build(rng, procedure, units, post_office, official):
         if status == 10:
             returned = finished + timedelta(hours=rng.choice([0, 2, 26, 90]))
         d = dossier(
-            procedure, unit, received_at=received, intake_channel=intake, return_channel=channel,
-            decline_reason=reason, status=status, due_date=due, original_due_date=original,
-            finished_at=finished, returned_at=returned, timeliness=timeliness,
-        )  # fmt: skip
+            procedure,
+            unit,
+            received_at=received,
+            intake_channel=intake,
+            return_channel=channel,
+            decline_reason=reason,
+            status=status,
+            due_date=due,
+            original_due_date=original,
+            finished_at=finished,
+            returned_at=returned,
+            timeliness=timeliness,
+        )
         d._test = fields
         dossiers.append(d)
     # A backdated import: entered now, received weeks ago, already returned.
@@ -115,7 +140,7 @@ def build(rng, procedure, units, post_office, official):
                 returned_at=old + timedelta(days=3),
                 timeliness="early",
                 return_channel="bcci",
-            )  # fmt: skip
+            )
         )
     Dossier.objects.bulk_create(dossiers)
     for d in dossiers:
@@ -129,7 +154,7 @@ def build(rng, procedure, units, post_office, official):
                     reason="Chờ xác minh",
                     previous_due_date=info["extended_from"],
                     new_due_date=d.due_date,
-                )  # fmt: skip
+                )
             )
         if info.get("supplemented"):
             supplements.append(
@@ -139,7 +164,7 @@ def build(rng, procedure, units, post_office, official):
                     requested_by=official,
                     items="Bản sao CCCD",
                     completed_at=d.received_at + timedelta(days=2),
-                )  # fmt: skip
+                )
             )
     Extension.objects.bulk_create(extensions)
     SupplementRequest.objects.bulk_create(supplements)
@@ -158,12 +183,25 @@ def build(rng, procedure, units, post_office, official):
                 tzinfo=VN,
             )
             items.append(
-                item(d, post_office, status="delivered", handover_date=handover, target_date=target,
-                     delivered_at=delivered, attempts=1)
-            )  # fmt: skip
+                item(
+                    d,
+                    post_office,
+                    status="delivered",
+                    handover_date=handover,
+                    target_date=target,
+                    delivered_at=delivered,
+                    attempts=1,
+                )
+            )
         elif outcome < 0.85:
-            failed = item(d, post_office, status="returned_to_sender", handover_date=handover, target_date=target,
-                          attempts=2)  # fmt: skip
+            failed = item(
+                d,
+                post_office,
+                status="returned_to_sender",
+                handover_date=handover,
+                target_date=target,
+                attempts=2,
+            )
             items.append(failed)
             back = datetime.combine(next_working_day(target, 2), time(rng.choice([0, 16, 23]), 59), tzinfo=VN)
             events.append((failed, back))
@@ -171,13 +209,26 @@ def build(rng, procedure, units, post_office, official):
                 events.append((failed, back + timedelta(minutes=rng.choice([1, 3]))))
             attempts.append((failed, target))
         else:
-            failed = item(d, post_office, status="delivery_failed", handover_date=handover, target_date=target,
-                          attempts=1)  # fmt: skip
+            failed = item(
+                d,
+                post_office,
+                status="delivery_failed",
+                handover_date=handover,
+                target_date=target,
+                attempts=1,
+            )
             items.append(failed)
             attempts.append((failed, target))
     # An intake item delivered to the desk: not a delivery of a result.
-    items.append(item(dossiers[0], post_office, direction="intake", status="delivered",
-                      delivered_at=dossiers[0].received_at))  # fmt: skip
+    items.append(
+        item(
+            dossiers[0],
+            post_office,
+            direction="intake",
+            status="delivered",
+            delivered_at=dossiers[0].received_at,
+        )
+    )
     PostalItem.objects.bulk_create(items)
     ItemEvent.objects.bulk_create(
         ItemEvent(item=i, at=at, action="item.returned_to_sender", to_status="returned_to_sender")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from io import StringIO
 
 import pytest
@@ -223,8 +223,3 @@ def _fields(procedure, unit, **fields) -> dict:
 
 def _event_fields(event) -> dict:
     return {"item": event.item, "at": event.at, "action": event.action, "to_status": event.to_status}
-
-
-def test_weeks_helper_dates_are_mondays():
-    assert THIS_WEEK.weekday() == LAST_WEEK.weekday() == OLD_WEEK.weekday() == 0
-    assert THIS_WEEK - LAST_WEEK == timedelta(weeks=1)

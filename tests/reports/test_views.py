@@ -38,16 +38,24 @@ def figures(procedure, commune, other_commune, far_commune):
     at = local(2026, 3, 17, 9)
     returned = {"status": 10, "finished_at": at, "returned_at": at, "timeliness": "on_time"}
     Dossier.objects.bulk_create(
-        [dossier(procedure, commune, received_at=at, return_channel="bcci", intake_channel=3, **returned)
-           for _ in range(3)]
+        [
+            dossier(procedure, commune, received_at=at, return_channel="bcci", intake_channel=3, **returned)
+            for _ in range(3)
+        ]
         + [dossier(procedure, commune, received_at=at, decline_reason="fee", **returned)]
-        + [dossier(procedure, other_commune, received_at=at, decline_reason="worried_papers", **returned)
-           for _ in range(2)]
+        + [
+            dossier(procedure, other_commune, received_at=at, decline_reason="worried_papers", **returned)
+            for _ in range(2)
+        ]
         + [dossier(procedure, far_commune, received_at=at, return_channel="bcci", **returned)]
         # Late and nearly due, open.
-        + [dossier(procedure, commune, received_at=local(2026, 3, 2), due_date=date(2026, 3, 16), code="LATE-1")]
+        + [
+            dossier(
+                procedure, commune, received_at=local(2026, 3, 2), due_date=date(2026, 3, 16), code="LATE-1"
+            )
+        ]
         + [dossier(procedure, other_commune, received_at=at, due_date=date(2026, 3, 19), code="SOON-1")]
-    )  # fmt: skip
+    )
     compute_weeks(mondays=[date(2026, 3, 9), THIS_WEEK])
 
 
@@ -151,9 +159,12 @@ def test_dashboard_queries_do_not_grow_with_the_data(
     with CaptureQueriesContext(connection) as few:
         client.get(DASHBOARD)
     Dossier.objects.bulk_create(
-        [dossier(procedure, u, received_at=local(2026, 3, 16 + i % 3), due_date=date(2026, 3, 17 + i % 3))
-         for i in range(80) for u in (commune, other_commune)]
-    )  # fmt: skip
+        [
+            dossier(procedure, u, received_at=local(2026, 3, 16 + i % 3), due_date=date(2026, 3, 17 + i % 3))
+            for i in range(80)
+            for u in (commune, other_commune)
+        ]
+    )
     compute_weeks(mondays=[date(2026, 3, 9), THIS_WEEK])
     with django_assert_max_num_queries(len(few)):
         client.get(DASHBOARD)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from django.utils import translation
@@ -63,10 +63,10 @@ def test_bad_week_strings_say_what_is_wrong(text, message):
     ("moment", "monday"),
     [
         # Sunday 16:59:59 UTC = Sunday 23:59:59 in Vietnam: still the old week.
-        (datetime(2026, 3, 8, 16, 59, 59, tzinfo=timezone.utc), date(2026, 3, 2)),
+        (datetime(2026, 3, 8, 16, 59, 59, tzinfo=UTC), date(2026, 3, 2)),
         # Sunday 17:00 UTC = Monday 00:00 in Vietnam: the new week.
-        (datetime(2026, 3, 8, 17, 0, 0, tzinfo=timezone.utc), date(2026, 3, 9)),
-        (datetime(2026, 1, 1, 0, 0, tzinfo=timezone.utc), date(2025, 12, 29)),  # Thursday
+        (datetime(2026, 3, 8, 17, 0, 0, tzinfo=UTC), date(2026, 3, 9)),
+        (datetime(2026, 1, 1, 0, 0, tzinfo=UTC), date(2025, 12, 29)),  # Thursday
     ],
 )
 def test_week_of_uses_local_time(moment, monday):
