@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils import timezone
 
-from reports.models import COUNTERS, ComputationRun, DirtyWeek, Target, TargetChange, WeeklyRate
+from reports.models import COUNTERS, ComputationRun, ComputedWeek, DirtyWeek, Target, TargetChange, WeeklyRate
 
 
 @admin.register(WeeklyRate)
@@ -81,3 +81,12 @@ class ComputationRunAdmin(admin.ModelAdmin):
 class DirtyWeekAdmin(admin.ModelAdmin):
     list_display = ("week_start", "unit", "marked_at")
     list_select_related = ("unit",)
+
+
+@admin.register(ComputedWeek)
+class ComputedWeekAdmin(admin.ModelAdmin):
+    list_display = ("week_start", "computed_at", "rows")
+    readonly_fields = ("week_start", "computed_at", "rows")
+
+    def has_add_permission(self, request):
+        return False

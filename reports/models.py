@@ -102,6 +102,22 @@ class WeeklyRate(models.Model):
         return f"{self.unit_id} {self.week_start:%d/%m/%Y}"
 
 
+class ComputedWeek(models.Model):
+    """When a week was last computed, even when it had nothing to count: the freshness line."""
+
+    week_start = models.DateField(_("week (Monday)"), unique=True)
+    computed_at = models.DateTimeField(_("computed at"))
+    rows = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("computed week")
+        verbose_name_plural = _("computed weeks")
+        ordering = ["-week_start"]
+
+    def __str__(self) -> str:
+        return f"{self.week_start:%d/%m/%Y}"
+
+
 class Metric(models.TextChoices):
     BCCI_RETURN_RATE = "bcci_return_rate", _("BCCI return rate")
     BCCI_INTAKE_RATE = "bcci_intake_rate", _("BCCI intake rate")

@@ -15,7 +15,7 @@ from accounts import scoping
 from accounts.models import Role
 from communes.models import AdministrativeUnit
 from dossiers.models import OPEN_STATUSES, Dossier
-from reports.models import COUNTERS, ComputationRun, Metric, Target, WeeklyRate
+from reports.models import COUNTERS, ComputationRun, ComputedWeek, Metric, Target, WeeklyRate
 from reports.rates import RATES, all_rates, gap, sum_counts
 
 Level = AdministrativeUnit.Level
@@ -102,7 +102,7 @@ def weekly_series(unit: AdministrativeUnit, first: date, last: date) -> list[tup
 def computed_at(first: date, last: date) -> datetime | None:
     """When the figures of the weeks shown were last computed (a week is computed for all units
     at once), or None when they never were."""
-    return WeeklyRate.objects.filter(week_start__gte=first, week_start__lte=last).aggregate(
+    return ComputedWeek.objects.filter(week_start__gte=first, week_start__lte=last).aggregate(
         at=Max("computed_at")
     )["at"]
 

@@ -22,7 +22,7 @@ from communes.models import AdministrativeUnit
 from dossiers.models import Dossier, IntakeChannel, ReturnChannel, Status, Timeliness
 from postal.models import Direction, ItemEvent, ItemStatus, PostalItem
 from reports.locks import computation_lock
-from reports.models import COUNTERS, DECLINE_COUNTERS, DirtyWeek, WeeklyRate
+from reports.models import COUNTERS, DECLINE_COUNTERS, ComputedWeek, DirtyWeek, WeeklyRate
 from reports.weeks import LOCAL_TZ, week_bounds, week_of
 
 log = logging.getLogger(__name__)
@@ -176,6 +176,9 @@ def compute_week(*, monday: date, parents: dict[int, int | None] | None = None) 
             for unit_id, values in sorted(rows.items())
         ],
         batch_size=1000,
+    )
+    ComputedWeek.objects.update_or_create(
+        week_start=monday, defaults={"computed_at": computed_at, "rows": len(rows)}
     )
     return len(rows)
 

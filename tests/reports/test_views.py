@@ -364,3 +364,11 @@ def test_menu_entries_per_role(client_for, leader, official, postal_staff):
     official_home = client_for(official).get(reverse("accounts:home")).content.decode()
     assert DASHBOARD in official_home and reverse("reports:targets") not in official_home
     assert DASHBOARD not in client_for(postal_staff).get(reverse("accounts:home")).content.decode()
+
+
+def test_freshness_is_shown_for_a_week_with_nothing_to_count(client_for, leader, district):
+    html = client_for(leader).get(DASHBOARD).content.decode()
+    assert "Số liệu kỳ này chưa được tính." in html
+    compute_weeks(mondays=[THIS_WEEK])
+    html = client_for(leader).get(DASHBOARD).content.decode()
+    assert "Số liệu tính lúc 18/03/2026 10:00" in html
