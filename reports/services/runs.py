@@ -51,9 +51,9 @@ def enqueue(run: ComputationRun) -> bool:
 
 
 def _ran_eagerly() -> bool:
-    from django.conf import settings
+    from celery import current_app
 
-    return bool(settings.CELERY_TASK_ALWAYS_EAGER)
+    return bool(current_app.conf.task_always_eager)
 
 
 def request_recomputation(*, by, first_week: date, last_week: date) -> tuple[ComputationRun, bool]:

@@ -21,6 +21,32 @@ def local(year, month, day, hour=9, minute=0, second=0) -> datetime:
     return datetime.combine(date(year, month, day), time(hour, minute, second), tzinfo=VN)
 
 
+@pytest.fixture(autouse=True)
+def eager_tasks(request):
+    """Tasks run in-process here even when a broker is configured (CI); the real worker test
+    (marked "services") goes through Redis."""
+    from config.celery import app
+
+    if request.node.get_closest_marker("services"):
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def broker_configured():
+    """As in production: tasks go to a broker (which the test replaces)."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    yield
+    app.conf.task_always_eager = previous
+
+
 @pytest.fixture
 def procedure(db):
     field = ProcedureField.objects.create(code="HT", name="Hộ tịch")

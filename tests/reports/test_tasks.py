@@ -177,9 +177,8 @@ def test_a_requested_run_records_its_progress(frozen, leader, procedure, commune
 
 
 def test_a_run_that_cannot_be_queued_waits_and_runs_when_the_broker_is_back(
-    frozen, leader, settings, monkeypatch
+    frozen, leader, broker_configured, monkeypatch
 ):
-    settings.CELERY_TASK_ALWAYS_EAGER = False
 
     def broker_down(run_id):
         raise ConnectionError("Error 111 connecting to 127.0.0.1:6379")

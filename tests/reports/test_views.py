@@ -330,9 +330,8 @@ def test_a_running_computation_is_polled(client_for, leader, db):
 
 
 def test_with_redis_down_the_dashboard_works_and_the_request_is_kept(
-    client_for, leader, district, figures, settings, monkeypatch
+    client_for, leader, district, figures, broker_configured, monkeypatch
 ):
-    settings.CELERY_TASK_ALWAYS_EAGER = False
 
     def broker_down(run_id):
         raise OSError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
@@ -372,3 +371,9 @@ def test_freshness_is_shown_for_a_week_with_nothing_to_count(client_for, leader,
     compute_weeks(mondays=[THIS_WEEK])
     html = client_for(leader).get(DASHBOARD).content.decode()
     assert "Số liệu tính lúc 18/03/2026 10:00" in html
+
+
+def test_administrator_without_a_unit_sees_the_province_with_figures(client_for, administrator, figures):
+    html = client_for(administrator).get(DASHBOARD).content.decode()
+    assert "Bảng điều hành: Quảng Trị" in html
+    assert "Phường Đông Hà" in html  # every commune of the province is ranked
