@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -12,7 +13,29 @@ app.autodiscover_tasks()
 
 # One entry per periodic job, with why it runs when it does. Apps add theirs through
 # BEAT_SCHEDULE below so the whole schedule reads in one place.
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    # Reports: the week in progress, so dashboards are at most 15 minutes old.
+    "reports-refresh-current-week": {
+        "task": "reports.refresh_current_week",
+        "schedule": crontab(minute="*/15"),
+    },
+    # Reports: past weeks marked by late or backdated entries, and recomputations that could not
+    # be queued while the broker was down; offset from the refresh so they do not wait on its lock.
+    "reports-process-dirty-weeks": {
+        "task": "reports.process_dirty_weeks",
+        "schedule": crontab(minute="7,22,37,52"),
+    },
+    # Reports: last week finalised on Monday night, after Monday's late entries for it.
+    "reports-finalise-previous-week": {
+        "task": "reports.finalise_previous_week",
+        "schedule": crontab(hour=23, minute=30, day_of_week="mon"),
+    },
+    # Reports: the last 8 weeks every night, so late entries and corrections are counted.
+    "reports-recompute-recent-weeks": {
+        "task": "reports.recompute_recent_weeks",
+        "schedule": crontab(hour=2, minute=15),
+    },
+}
 
 
 @app.task(name="config.ping")

@@ -1,0 +1,268 @@
+"""Leaders' and commune officials' dashboards, targets, exports and recomputation requests."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts import scoping
+from accounts.models import Role
+from accounts.permissions import role_required
+from reports import selectors
+from reports.exports import Report, to_csv, to_xlsx
+from reports.forms import TargetForm
+from reports.models import ComputationRun, Metric
+from reports.rates import RATES, all_rates
+from reports.services.aggregation import current_monday
+from reports.services.runs import request_recomputation
+from reports.services.targets import set_target
+from reports.weeks import WeekError, parse_week, week_label, year_weeks_until
+
+DASHBOARD_ROLES = (Role.LEADER, Role.COMMUNE_OFFICIAL)
+TREND_WEEKS = 52
+
+# Pages other teams add; a link is shown only when its URL name exists.
+NETWORK_URL_NAMES = ("communes:network", "communes:office_list", "communes:post_office_list")
+TRANSFER_URL_NAMES = ("postal:transfer_list", "postal:transfers", "postal:task_transfer_list")
+
+
+def safe_reverse(*names: str) -> str | None:
+    for name in names:
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            continue
+    return None
+
+
+def _unit_id(request) -> int | None:
+    raw = request.GET.get("unit") or request.POST.get("unit")
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise Http404 from None
+
+
+def _selected_week(request) -> date:
+    """The week asked for, or the current week with a message saying why not."""
+    raw = request.GET.get("week")
+    current = current_monday()
+    if raw is None:
+        return current
+    try:
+        monday = parse_week(raw)
+    except WeekError as exc:
+        messages.error(request, str(exc))
+        return current
+    if monday > current:
+        messages.error(
+            request, _("Week %(week)s has not started yet; showing the current week.") % {"week": raw}
+        )
+        return current
+    return monday
+
+
+def _rate_value(value):
+    return None if value is None else float(value)
+
+
+def _trend(unit, monday: date, targets: dict) -> dict:
+    series = selectors.weekly_series(unit, monday - timedelta(weeks=TREND_WEEKS - 1), monday)
+    data = {
+        "labels": [week_label(week) for week, _counts in series],
+        "datasets": [
+            {
+                "label": str(Metric(definition.metric).label),
+                "metric": definition.metric,
+                "data": [_rate_value(all_rates(counts)[definition.metric]) for _week, counts in series],
+            }
+            for definition in RATES
+        ],
+        "targets": {metric: float(value) for metric, value in targets.items()},
+        "targetLabel": _("Target"),
+    }
+    return data
+
+
+@role_required(*DASHBOARD_ROLES)
+@require_GET
+def dashboard(request):
+    user = request.user
+    unit = selectors.dashboard_unit(user, _unit_id(request))
+    monday = _selected_week(request)
+    period = "ytd" if request.GET.get("period") == "ytd" else "week"
+    year = monday.isocalendar()[0]
+    year_first = year_weeks_until(monday)[0]
+    targets = selectors.targets_for([unit.pk], year)[unit.pk]
+    week_figures = selectors.figures(selectors.period_counts(unit, monday, monday), targets)
+    ytd_counts = selectors.period_counts(unit, year_first, monday)
+    ytd_figures = selectors.figures(ytd_counts, targets)
+    ranking_first = monday if period == "week" else year_first
+    communes = list(selectors.communes_of(unit))
+    rows = selectors.ranking(selectors.unit_rows(communes, ranking_first, monday, year))
+    today = timezone.localdate()
+    params = {"unit": unit.pk, "week": week_label(monday)}
+    context = {
+        "unit": unit,
+        "unit_choices": selectors.unit_choices(user, unit),
+        "monday": monday,
+        "sunday": monday + timedelta(days=6),
+        "week": week_label(monday),
+        "year": year,
+        "year_first": year_first,
+        "period": period,
+        "rates": list(zip(week_figures, ytd_figures, strict=True)),
+        "ytd_counts": ytd_counts,
+        "rows": rows,
+        "decline_rows": [row for row in rows if row.declined],
+        "trend": _trend(unit, monday, targets),
+        "act_on": selectors.dossiers_to_act_on(user, unit, today),
+        "computed_at": selectors.computed_at(ranking_first, monday),
+        "run": selectors.latest_run(),
+        "can_recompute": user.is_administrator or user.role == Role.LEADER,
+        "can_export": user.is_administrator or user.role == Role.LEADER,
+        "query": urlencode(params),
+        "units_url": safe_reverse("communes:unit_list"),
+        "network_url": safe_reverse(*NETWORK_URL_NAMES),
+        "transfers_url": safe_reverse(*TRANSFER_URL_NAMES),
+        "dossier_url": safe_reverse("dossiers:dossier_list", "dossiers:list"),
+        "week_over": monday < current_monday(),
+    }
+    return render(request, "reports/dashboard.html", context)
+
+
+@role_required(Role.LEADER)
+@require_POST
+def recompute(request):
+    """Queue a recomputation of the selected week's year to date; answer with its progress."""
+    unit = selectors.dashboard_unit(request.user, _unit_id(request))
+    try:
+        last = min(parse_week(request.POST.get("week")), current_monday())
+    except WeekError as exc:
+        messages.error(request, str(exc))
+        return redirect(f"{reverse('reports:dashboard')}?{urlencode({'unit': unit.pk})}")
+    first = year_weeks_until(last)[0]
+    run, queued = request_recomputation(by=request.user, first_week=first, last_week=last)
+    if not queued:
+        computed = selectors.computed_at(first, last)
+        as_of = date_format(timezone.localtime(computed), "SHORT_DATETIME_FORMAT") if computed else _("never")
+        messages.warning(
+            request,
+            _(
+                "The recomputation could not be queued: the task queue is unavailable. It will run "
+                "when the queue is back; the figures shown are those computed at %(at)s."
+            )
+            % {"at": as_of},
+        )
+    elif run.status == ComputationRun.Status.DONE:
+        messages.success(request, _("The figures have been recomputed."))
+    else:
+        messages.info(request, _("Recomputation queued; its progress is shown below."))
+    if request.headers.get("HX-Request"):
+        return render(request, "reports/fragment_run_status.html", {"run": run, "poll": True})
+    return redirect(
+        f"{reverse('reports:dashboard')}?{urlencode({'unit': unit.pk, 'week': week_label(last)})}"
+    )
+
+
+@role_required(*DASHBOARD_ROLES)
+@require_GET
+def run_status(request, pk: int):
+    run = get_object_or_404(ComputationRun, pk=pk)
+    return render(request, "reports/fragment_run_status.html", {"run": run, "poll": True})
+
+
+@role_required(Role.LEADER)
+def targets(request):
+    user = request.user
+    if request.method == "POST":
+        unit_id = _unit_id(request)
+        if unit_id is not None:
+            scoping.ensure_unit_in_scope(user, unit_id)
+        form = TargetForm(request.POST, user=user)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                set_target(
+                    unit=data["unit"], year=data["year"], metric=data["metric"], value=data["value"], by=user
+                )
+            except ValidationError as exc:
+                for field_name, errors in exc.message_dict.items():
+                    for error in errors:
+                        form.add_error(field_name if field_name in form.fields else None, error)
+            else:
+                messages.success(request, _("Target saved."))
+                return redirect("reports:targets")
+    else:
+        form = TargetForm(user=user)
+    page = Paginator(selectors.targets_visible_to(user), 50).get_page(request.GET.get("page"))
+    return render(request, "reports/targets.html", {"form": form, "page": page})
+
+
+@role_required(Role.LEADER)
+@require_GET
+def exports(request):
+    unit = selectors.dashboard_unit(request.user, _unit_id(request))
+    monday = _selected_week(request)
+    return render(
+        request,
+        "reports/exports.html",
+        {
+            "unit": unit,
+            "unit_choices": selectors.unit_choices(request.user, unit),
+            "week": week_label(monday),
+            "query": urlencode({"unit": unit.pk, "week": week_label(monday)}),
+        },
+    )
+
+
+def build_report(user, unit_id: int | None, monday: date, kind: str) -> Report:
+    unit = selectors.dashboard_unit(user, unit_id)
+    year = monday.isocalendar()[0]
+    first = monday if kind == "weekly" else year_weeks_until(monday)[0]
+    communes = [c for c in selectors.communes_of(unit) if c.pk != unit.pk]
+    rows = selectors.unit_rows([*communes, unit], first, monday, year)
+    return Report(
+        kind=kind,
+        unit_name=unit.name,
+        first_week=first,
+        last_week=monday,
+        computed_at=selectors.computed_at(first, monday),
+        lines=rows[:-1],
+        total=rows[-1],
+    )
+
+
+@role_required(Role.LEADER)
+@require_GET
+def export(request, kind: str, fmt: str):
+    if kind not in ("weekly", "ytd") or fmt not in ("xlsx", "csv"):
+        raise Http404
+    raw_week = request.GET.get("week")
+    try:
+        monday = parse_week(raw_week) if raw_week else current_monday()
+    except WeekError as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+    report = build_report(request.user, _unit_id(request), monday, kind)
+    filename = f"bao-cao-{'tuan' if kind == 'weekly' else 'luy-ke'}-{week_label(monday)}"
+    if fmt == "xlsx":
+        response = HttpResponse(
+            to_xlsx(report), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+    else:
+        response = HttpResponse(to_csv(report), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    return response

@@ -1,0 +1,224 @@
+"""Tasks, the management command, the lock, recomputation marks and requested runs."""
+
+from __future__ import annotations
+
+from datetime import date
+from io import StringIO
+
+import pytest
+import time_machine
+from celery.exceptions import Retry
+from django.core.management import CommandError, call_command
+from django.utils import translation
+
+from dossiers.models import Dossier
+from postal.models import ItemEvent, PostalItem
+from reports import tasks
+from reports.locks import ComputationBusy, computation_lock
+from reports.models import COUNTERS, ComputationRun, DirtyWeek, WeeklyRate
+from reports.services import runs
+from tests.reports.conftest import dossier, item, local, returned_to_sender_event
+
+pytestmark = pytest.mark.django_db
+
+NOW = local(2026, 3, 18, 10)  # Wednesday of week 2026-W12
+THIS_WEEK = date(2026, 3, 16)
+LAST_WEEK = date(2026, 3, 9)
+OLD_WEEK = date(2026, 1, 5)
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def rows():
+    return sorted(WeeklyRate.objects.values_list("unit_id", "week_start", *COUNTERS))
+
+
+def test_tasks_compute_their_weeks_and_twice_gives_identical_rows(frozen, procedure, commune):
+    Dossier.objects.bulk_create(
+        [
+            dossier(procedure, commune, received_at=local(2026, 3, 17)),
+            dossier(procedure, commune, received_at=local(2026, 3, 10)),
+            dossier(procedure, commune, received_at=local(2026, 1, 27)),
+        ]
+    )
+    tasks.refresh_current_week_task.delay()
+    assert set(WeeklyRate.objects.values_list("week_start", flat=True)) == {THIS_WEEK}
+    tasks.finalise_previous_week_task.delay()
+    assert WeeklyRate.objects.get(unit=commune, week_start=LAST_WEEK).received == 1
+    tasks.recompute_recent_weeks_task.delay()
+    first = rows()
+    assert {week for _unit, week, *_ in first} == {THIS_WEEK, LAST_WEEK, date(2026, 1, 26)}
+    tasks.recompute_recent_weeks_task.delay()
+    assert rows() == first
+
+
+def test_the_command_computes_the_weeks_asked_for(frozen, procedure, commune):
+    Dossier.objects.bulk_create([dossier(procedure, commune, received_at=local(2026, 1, 6))])
+    out = StringIO()
+    call_command("compute_weekly_rates", "--week", "2026-W03", "--weeks", "3", stdout=out)
+    assert "2026-W01 to 2026-W03: 3 weeks" in out.getvalue()
+    assert WeeklyRate.objects.get(unit=commune, week_start=OLD_WEEK).received == 1
+    first = rows()
+    call_command("compute_weekly_rates", "--week", "2026-W03", "--weeks", "3", stdout=StringIO())
+    assert rows() == first
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--week", "2026-W54"], "week 54 does not exist"),
+        (["--week", "2026-13"], "is not a week"),
+        (["--week", ""], "Enter a week"),
+        (["--weeks", "0"], "between 1 and 520"),
+    ],
+)
+def test_the_command_refuses_bad_input_clearly(frozen, args, message):
+    with translation.override("en"), pytest.raises(CommandError, match=message):
+        call_command("compute_weekly_rates", *args, stdout=StringIO())
+
+
+def test_one_computation_at_a_time(frozen, db):
+    with computation_lock(), pytest.raises(CommandError, match="Another computation"):
+        call_command("compute_weekly_rates", stdout=StringIO())
+    # Released afterwards.
+    call_command("compute_weekly_rates", stdout=StringIO())
+
+
+def test_a_busy_lock_makes_the_task_retry(frozen, db, monkeypatch):
+    calls = []
+
+    def busy(**kwargs):
+        calls.append(kwargs)
+        raise ComputationBusy
+
+    monkeypatch.setattr(tasks.aggregation, "compute_weeks", busy)
+    with pytest.raises(Retry):
+        tasks.refresh_current_week_task.apply(throw=True)
+    assert len(calls) == 1
+    assert tasks.refresh_current_week_task.max_retries == 5
+    assert tasks.refresh_current_week_task.acks_late is True
+
+
+def test_a_change_to_an_old_dossier_marks_its_weeks_and_the_task_recomputes_them(frozen, procedure, commune):
+    old = Dossier.objects.create(**_fields(procedure, commune, received_at=local(2026, 1, 6)))
+    # Created now with a backdated receipt: its week is marked, the current week is not.
+    assert set(DirtyWeek.objects.values_list("unit_id", "week_start")) == {(commune.pk, OLD_WEEK)}
+    tasks.process_dirty_weeks_task.delay()
+    assert not DirtyWeek.objects.exists()
+    assert WeeklyRate.objects.get(unit=commune, week_start=OLD_WEEK).received == 1
+
+    old = Dossier.objects.get(pk=old.pk)
+    old.return_channel = "bcci"
+    old.status = 10
+    old.finished_at = local(2026, 1, 7)
+    old.timeliness = "early"
+    old.returned_at = local(2026, 1, 13)
+    old.save()
+    assert set(DirtyWeek.objects.values_list("week_start", flat=True)) == {OLD_WEEK, date(2026, 1, 12)}
+    tasks.process_dirty_weeks_task.delay()
+    assert WeeklyRate.objects.get(unit=commune, week_start=OLD_WEEK).finished_early == 1
+    assert WeeklyRate.objects.get(unit=commune, week_start=date(2026, 1, 12)).returned_bcci == 1
+
+
+def test_an_ordinary_change_this_week_marks_nothing(frozen, procedure, commune, django_assert_num_queries):
+    fresh = Dossier.objects.create(**_fields(procedure, commune, received_at=local(2026, 3, 17)))
+    fresh = Dossier.objects.get(pk=fresh.pk)
+    fresh.status = 9
+    fresh.finished_at = local(2026, 3, 18, 9)
+    fresh.timeliness = "early"
+    with django_assert_num_queries(1):  # the UPDATE only
+        fresh.save()
+    assert not DirtyWeek.objects.exists()
+
+
+def test_an_overdue_dossier_closed_late_marks_the_weeks_it_was_counted_overdue(frozen, procedure, commune):
+    d = Dossier.objects.create(
+        **_fields(procedure, commune, received_at=local(2026, 2, 2), due_date=date(2026, 2, 4))
+    )
+    DirtyWeek.objects.all().delete()
+    # Entered late: it was in fact finished on 05/02, so it was never overdue at a week's end.
+    d.status = 9
+    d.finished_at = local(2026, 2, 5)
+    d.timeliness = "late"
+    d.save()
+    marked = set(DirtyWeek.objects.values_list("week_start", flat=True))
+    assert date(2026, 2, 2) in marked  # finished that week
+    assert date(2026, 3, 2) in marked  # was counted overdue at the end of that week
+    assert THIS_WEEK not in marked
+
+
+def test_late_deliveries_and_returns_to_the_agency_mark_their_week(frozen, procedure, commune, post_office):
+    parent = Dossier.objects.create(**_fields(procedure, commune, received_at=local(2026, 3, 17)))
+    posted = PostalItem.objects.bulk_create([item(parent, post_office)])[0]
+    posted = PostalItem.objects.get(pk=posted.pk)
+    posted.status = "delivered"
+    posted.recipient_name = "Nguyễn Văn A"
+    posted.id_checked = True
+    posted.delivered_at = local(2026, 3, 12, 15)  # recorded a week late
+    posted.save()
+    ItemEvent.objects.create(**_event_fields(returned_to_sender_event(posted, local(2026, 2, 24))))
+    assert set(DirtyWeek.objects.values_list("unit_id", "week_start")) == {
+        (commune.pk, LAST_WEEK),
+        (commune.pk, date(2026, 2, 23)),
+    }
+
+
+def test_a_requested_run_records_its_progress(frozen, leader, procedure, commune):
+    Dossier.objects.bulk_create([dossier(procedure, commune, received_at=local(2026, 3, 3))])
+    run, queued = runs.request_recomputation(by=leader, first_week=date(2025, 12, 29), last_week=THIS_WEEK)
+    assert queued
+    assert run.status == ComputationRun.Status.DONE
+    assert (run.weeks_done, run.weeks_total) == (12, 12)
+    assert WeeklyRate.objects.filter(unit=commune, week_start=date(2026, 3, 2)).exists()
+
+
+def test_a_run_that_cannot_be_queued_waits_and_runs_when_the_broker_is_back(
+    frozen, leader, broker_configured, monkeypatch
+):
+
+    def broker_down(run_id):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379")
+
+    monkeypatch.setattr(runs, "_send", broker_down)
+    run, queued = runs.request_recomputation(by=leader, first_week=LAST_WEEK, last_week=THIS_WEEK)
+    assert not queued
+    assert run.status == ComputationRun.Status.PENDING
+    sent = []
+    monkeypatch.setattr(runs, "_send", sent.append)
+    assert runs.resend_pending() == 1
+    assert sent == [run.pk]
+    run.refresh_from_db()
+    assert run.status == ComputationRun.Status.QUEUED
+
+
+def test_a_failed_run_is_recorded_and_keeps_the_previous_rows(
+    frozen, leader, procedure, commune, monkeypatch
+):
+    Dossier.objects.bulk_create([dossier(procedure, commune, received_at=local(2026, 3, 17))])
+    tasks.refresh_current_week_task.delay()
+    before = rows()
+    monkeypatch.setattr(WeeklyRate.objects, "bulk_create", _raise)
+    with pytest.raises(RuntimeError):
+        runs.request_recomputation(by=leader, first_week=THIS_WEEK, last_week=THIS_WEEK)
+    run = ComputationRun.objects.get()
+    assert run.status == ComputationRun.Status.FAILED
+    assert rows() == before
+
+
+def _raise(*args, **kwargs):
+    raise RuntimeError("worker killed")
+
+
+def _fields(procedure, unit, **fields) -> dict:
+    d = dossier(procedure, unit, **fields)
+    return {f.attname: getattr(d, f.attname) for f in Dossier._meta.concrete_fields if f.attname != "id"} | {
+        "created_at": None
+    }
+
+
+def _event_fields(event) -> dict:
+    return {"item": event.item, "at": event.at, "action": event.action, "to_status": event.to_status}
