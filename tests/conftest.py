@@ -22,6 +22,8 @@ PASSWORD = "Mat-khau-thu-2026"
 def _fast_password_hashing(settings):
     """Real hashers cost ~0.3 s a user by design; tests create many users."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 Level = AdministrativeUnit.Level
 
 

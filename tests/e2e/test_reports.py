@@ -61,7 +61,7 @@ def test_leader_reads_the_dashboard_and_exports_the_weekly_xlsx(page, leader, la
     assert "Xã Bố Trạch" in ranking.nth(0).inner_text()
     assert "75,0 %" in ranking.nth(0).inner_text()
     assert "Xã Hoàn Lão" in ranking.nth(1).inner_text()
-    assert "Lo ngại gửi giấy tờ qua bưu điện" in page.locator("#declines").inner_text()
+    assert "Lo ngại giao giấy tờ cho bưu điện" in page.locator("#declines").inner_text()
     assert page.locator("#trend-chart").is_visible()
 
     with page.expect_download() as download_info:

@@ -73,7 +73,7 @@ def test_leader_sees_rates_against_targets_and_the_ranking(client_for, leader, d
     assert "75,0 %" in ranking
     assert "Phường Đông Hà" not in ranking
     # Declines by commune, late and nearly due dossiers, freshness.
-    assert "Lo ngại gửi giấy tờ qua bưu điện" in html
+    assert "Lo ngại giao giấy tờ cho bưu điện" in html
     assert "LATE-1" in html and "SOON-1" in html
     assert "Số liệu tính lúc 18/03/2026 10:00" in html
     assert reverse("communes:unit_list") in html
