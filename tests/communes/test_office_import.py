@@ -20,7 +20,7 @@ GOOD = "\n".join(
     [
         HEADER,
         "BDVHX-19111,Bưu điện văn hóa xã Hoàn Lão,cultural,19111,BD-BT,60,good,1,17.5901,106.5312",
-        "BDVHX-19141-B,Điểm BĐVHX thôn Đại Phong,Bưu điện văn hóa xã (BĐVHX),19141,BD-BT,36,Cần sửa chữa,có,,",
+        "BDVHX-19141-B,Điểm thôn Đại Phong,Bưu điện văn hóa xã (BĐVHX),19141,BD-BT,36,Cần sửa chữa,có,,",
         "DL-19141,Đại lý bưu điện Đại Phong,agent,19141,BDVHX-19141-B,18,good,0,,",
     ]
 )
