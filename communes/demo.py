@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from communes.models import AdministrativeUnit, NetworkAction, NetworkActionEvent, PostOffice
+from communes.models import AdministrativeUnit, NetworkAction, NetworkActionEvent, PostOffice, PostOfficeEvent
 from communes.services import define_district, load_official_units
 
 PROVINCE_CODE = "44"  # Tỉnh Quảng Trị
@@ -124,7 +124,8 @@ def seed(*, options, stdout) -> None:
 @transaction.atomic
 def _seed_offices(communes: dict[str, AdministrativeUnit]) -> dict[str, PostOffice]:
     seat = communes[COMMUNE_CODES[0]]
-    district_post, _ = PostOffice.objects.get_or_create(
+    created = []
+    district_post, is_new = PostOffice.objects.get_or_create(
         code=DISTRICT_POST_CODE,
         defaults={
             "name": "Bưu điện huyện Bố Trạch",
@@ -141,11 +142,12 @@ def _seed_offices(communes: dict[str, AdministrativeUnit]) -> dict[str, PostOffi
             "opening_hours": "07:00–17:30, thứ Hai – thứ Bảy",
         },
     )
+    created += [district_post] if is_new else []
     offices = {district_post.code: district_post}
     for code, spec in BDVHX.items():
         commune = communes[code]
         latitude, longitude = (Decimal(v) for v in spec["coords"]) if spec["coords"] else (None, None)
-        office, _ = PostOffice.objects.get_or_create(
+        office, is_new = PostOffice.objects.get_or_create(
             code=f"BDVHX-{code}",
             defaults={
                 "name": f"Bưu điện văn hóa {commune.name.replace('Xã', 'xã')}",
@@ -166,7 +168,8 @@ def _seed_offices(communes: dict[str, AdministrativeUnit]) -> dict[str, PostOffi
             },
         )
         offices[office.code] = office
-    agent, _ = PostOffice.objects.get_or_create(
+        created += [office] if is_new else []
+    agent, is_new = PostOffice.objects.get_or_create(
         code="DL-19051",
         defaults={
             "name": "Đại lý bưu điện Tân Gianh",
@@ -184,6 +187,16 @@ def _seed_offices(communes: dict[str, AdministrativeUnit]) -> dict[str, PostOffi
         },
     )
     offices[agent.code] = agent
+    created += [agent] if is_new else []
+    PostOfficeEvent.objects.bulk_create(
+        PostOfficeEvent(
+            post_office=office,
+            action="post_office.created",
+            to_status=office.status,
+            details={"source": "demo"},
+        )
+        for office in created
+    )
     return offices
 
 

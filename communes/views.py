@@ -282,8 +282,8 @@ def action_update(request, pk: int):
     return render(request, "communes/action_form.html", {"form": form, "action": action})
 
 
-@require_POST
 @role_required(*NETWORK_EDITORS)
+@require_POST
 def action_start(request, pk: int):
     action = selectors.network_action_for_detail(request.user, pk)
     try:

@@ -95,3 +95,14 @@ def action_status_label(value: str) -> str:
 @register.filter
 def office_status_label(value: str) -> str:
     return _display(PostOffice, "status", value) if value else ""
+
+
+@register.filter
+def event_source(source: str) -> str:
+    """Where a change came from, in words: an import file, the demo data, a finished action."""
+    if source.startswith("import"):
+        filename = source.partition(":")[2]
+        return _("Imported from %(file)s") % {"file": filename} if filename else _("Imported from a file")
+    return {"demo": _("Demo data"), "network_action": _("Completion of an improvement action")}.get(
+        source, source
+    )
