@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils.exceptions import InvalidFileException
 
 from accounts import scoping
@@ -111,9 +112,14 @@ class ImportFailed(Exception):
 # Export
 
 
-def _cell(value: Any) -> Any:
+def _cell(sheet, value: Any) -> Any:
     if isinstance(value, bool):
         return 1 if value else 0
+    if isinstance(value, str) and value.startswith("="):
+        # Text typed as "=…" stays text: Excel must never run it as a formula.
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
     return value
 
 
@@ -130,8 +136,8 @@ def export_post_offices(offices: Iterable[PostOffice]) -> bytes:
             elif column.field == "parent":
                 row.append(office.parent.code if office.parent_id else None)
             else:
-                row.append(_cell(getattr(office, column.field)))
-        row.append(office.commune.name)
+                row.append(_cell(sheet, getattr(office, column.field)))
+        row.append(_cell(sheet, office.commune.name))
         sheet.append(row)
     guide = workbook.create_sheet(_("Columns")[:31])
     guide.append([_("Column"), _("Meaning"), _("Values")])

@@ -87,7 +87,9 @@ def test_a_failure_while_updating_the_office_keeps_the_action_open(
     assert action.events.count() == 1
 
 
-def test_a_completion_date_before_the_action_was_recorded_is_refused(record_action, repair_office, post_manager):
+def test_a_completion_date_before_the_action_was_recorded_is_refused(
+    record_action, repair_office, post_manager
+):
     with time_machine.travel(timezone.now() - timedelta(days=3)):
         action = record_action(office=repair_office)
     with pytest.raises(ValidationError) as error:
@@ -136,7 +138,9 @@ def test_done_and_cancelled_actions_are_final(record_action, repair_office, post
 
 
 def test_an_in_progress_action_cannot_start_again(record_action, repair_office, post_manager):
-    action = services.network_action_start(network_action=record_action(office=repair_office), by=post_manager)
+    action = services.network_action_start(
+        network_action=record_action(office=repair_office), by=post_manager
+    )
     with pytest.raises(ValidationError):
         services.network_action_start(network_action=action, by=post_manager)
 
@@ -145,7 +149,9 @@ def test_cancelling_needs_a_reason(record_action, repair_office, post_manager):
     action = record_action(office=repair_office)
     with pytest.raises(ValidationError):
         services.network_action_cancel(network_action=action, by=post_manager, reason="  ")
-    action = services.network_action_cancel(network_action=action, by=post_manager, reason="Đã có kinh phí khác")
+    action = services.network_action_cancel(
+        network_action=action, by=post_manager, reason="Đã có kinh phí khác"
+    )
     assert action.events.last().details == {"reason": "Đã có kinh phí khác"}
 
 
@@ -238,9 +244,7 @@ def test_bad_office_input_is_refused_with_a_clear_message(
 ):
     with pytest.raises(ValidationError) as error:
         services.post_office_create(by=post_manager, data=office_data(other_commune, district_post, changes))
-    assert text in " ".join(error.value.message_dict[field]).lower() or text in " ".join(
-        error.value.message_dict[field]
-    )
+    assert text in " ".join(error.value.message_dict[field])
     assert not PostOffice.objects.filter(name="Điểm BĐVHX thôn Đại Phong").exists()
 
 
@@ -265,7 +269,10 @@ def test_updating_an_office_records_the_changes_only_when_there_are_some(post_ma
         data={"condition": PostOffice.Condition.DEGRADED, "status": PostOffice.Status.SUSPENDED},
     )
     event = post_office.events.get()
-    assert event.details["changes"] == {"condition": ["good", "degraded"], "status": ["operating", "suspended"]}
+    assert event.details["changes"] == {
+        "condition": ["good", "degraded"],
+        "status": ["operating", "suspended"],
+    }
     assert (event.from_status, event.to_status) == ("operating", "suspended")
 
 

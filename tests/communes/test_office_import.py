@@ -215,3 +215,14 @@ def test_the_command_imports_or_explains(tmp_path, district_post, commune, other
     assert not PostOffice.objects.filter(code="X-1").exists()
     with pytest.raises(CommandError, match="No such file"):
         call_command("import_post_offices", str(tmp_path / "missing.csv"))
+
+
+def test_text_that_looks_like_a_formula_is_exported_as_text(post_office):
+    from openpyxl import load_workbook
+
+    PostOffice.objects.filter(pk=post_office.pk).update(name='=HYPERLINK("http://x","Bấm vào")')
+    data = export_post_offices(
+        PostOffice.objects.filter(pk=post_office.pk).select_related("commune", "parent")
+    )
+    cell = load_workbook(BytesIO(data)).worksheets[0]["B2"]
+    assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
