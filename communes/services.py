@@ -280,7 +280,11 @@ def save_post_office(
         office = PostOffice()
         before: dict[str, Any] = {}
     else:
-        office = PostOffice.objects.select_for_update().select_related("commune", "parent").get(pk=office.pk)
+        office = (
+            PostOffice.objects.select_for_update(of=("self",))
+            .select_related("commune", "parent")
+            .get(pk=office.pk)
+        )
         before = {field: (_field_value(office, field), _json_value(getattr(office, field))) for field in data}
     old_status = office.status
     for field, value in data.items():
@@ -426,7 +430,9 @@ def network_action_create(
 def _locked(action: NetworkAction) -> NetworkAction:
     """The action's row, locked until the transaction ends: two editors never lose a change."""
     return (
-        NetworkAction.objects.select_for_update().select_related("post_office", "commune").get(pk=action.pk)
+        NetworkAction.objects.select_for_update(of=("self",))
+        .select_related("post_office", "commune")
+        .get(pk=action.pk)
     )
 
 
