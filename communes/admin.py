@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from communes.models import AdministrativeUnit, PostOffice
+from communes.models import AdministrativeUnit, NetworkAction, NetworkActionEvent, PostOffice, PostOfficeEvent
 
 
 @admin.register(AdministrativeUnit)
@@ -17,3 +17,46 @@ class PostOfficeAdmin(admin.ModelAdmin):
     list_filter = ("kind", "status", "condition", "combined_with_desk")
     search_fields = ("code", "name", "commune__name")
     autocomplete_fields = ("commune", "parent")
+
+
+class ReadOnlyHistoryAdmin(admin.ModelAdmin):
+    """History is appended by the services and never edited, not even here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(NetworkAction)
+class NetworkActionAdmin(ReadOnlyHistoryAdmin):
+    """Read-only too: actions change through the network pages so that every change is recorded."""
+
+    list_display = ("kind", "commune", "post_office", "responsible", "due_date", "status", "completed_on")
+    list_filter = ("kind", "status", "responsible")
+    search_fields = ("commune__name", "post_office__code", "post_office__name", "notes")
+    list_select_related = ("commune", "post_office")
+
+
+@admin.register(NetworkActionEvent)
+class NetworkActionEventAdmin(ReadOnlyHistoryAdmin):
+    list_display = ("at", "network_action", "action", "from_status", "to_status", "actor")
+    list_filter = ("action",)
+    list_select_related = (
+        "network_action",
+        "network_action__commune",
+        "network_action__post_office",
+        "actor",
+    )
+
+
+@admin.register(PostOfficeEvent)
+class PostOfficeEventAdmin(ReadOnlyHistoryAdmin):
+    list_display = ("at", "post_office", "action", "from_status", "to_status", "actor")
+    list_filter = ("action",)
+    search_fields = ("post_office__code",)
+    list_select_related = ("post_office", "actor")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AdministrativeUnit(models.Model):
@@ -76,6 +80,11 @@ class AdministrativeUnit(models.Model):
         return self.identifier or self.code
 
 
+# The largest provincial post centre is a few thousand m²; anything above this is a typing error.
+MAX_FLOOR_AREA_M2 = 10_000
+FLOOR_AREA_MESSAGE = _("Floor area must be more than 0 and at most 10,000 m².")
+
+
 class PostOffice(models.Model):
     """A post office, commune cultural post office (BĐVHX) or postal agent."""
 
@@ -103,7 +112,18 @@ class PostOffice(models.Model):
         NEEDS_REPAIR = "needs_repair", _("Needs repair")
         DEGRADED = "degraded", _("Degraded")
 
-    code = models.CharField(_("code"), max_length=20, unique=True)
+    code = models.CharField(
+        _("code"),
+        max_length=20,
+        unique=True,
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                _("A code may contain only letters without accents, digits, “.”, “-” and “_”."),
+            )
+        ],
+        error_messages={"unique": _("Another post office already has this code.")},
+    )
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     commune = models.ForeignKey(
@@ -151,15 +171,18 @@ class PostOffice(models.Model):
             models.CheckConstraint(
                 name="post_office_floor_area_plausible",
                 condition=Q(floor_area_m2__isnull=True)
-                | (Q(floor_area_m2__gt=0) & Q(floor_area_m2__lte=100000)),
+                | (Q(floor_area_m2__gt=0) & Q(floor_area_m2__lte=MAX_FLOOR_AREA_M2)),
+                violation_error_message=FLOOR_AREA_MESSAGE,
             ),
             models.CheckConstraint(
                 name="post_office_latitude_range",
                 condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                violation_error_message=_("Latitude must be between -90 and 90."),
             ),
             models.CheckConstraint(
                 name="post_office_longitude_range",
                 condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                violation_error_message=_("Longitude must be between -180 and 180."),
             ),
         ]
         indexes = [
@@ -169,3 +192,181 @@ class PostOffice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} – {self.name}"
+
+
+class ActionKind(models.TextChoices):
+    FIND_PREMISES = "find_premises", _("Find premises")
+    REPAIR = "repair", _("Repair")
+    REFURBISH = "refurbish", _("Refurbish")
+    ENLARGE = "enlarge", _("Enlarge")
+    OPEN_POINT = "open_point", _("Open a new point")
+    ASSIGN_STAFF = "assign_staff", _("Assign staff")
+
+
+class ActionResponsible(models.TextChoices):
+    POST = "post", pgettext_lazy("responsible", "Post")
+    COMMUNE = "commune", pgettext_lazy("responsible", "Commune")
+
+
+class ActionStatus(models.TextChoices):
+    PLANNED = "planned", pgettext_lazy("action status", "Planned")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class NetworkAction(models.Model):
+    """One improvement of the network, decided for an office or a commune.
+
+    ``commune`` is always set (from the office when there is one), so that plans are scoped and
+    counted per commune even when the action is about a commune without any office yet.
+    """
+
+    Kind = ActionKind
+    Responsible = ActionResponsible
+    Status = ActionStatus
+
+    OPEN_STATUSES = (Status.PLANNED, Status.IN_PROGRESS)
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    commune = models.ForeignKey(
+        AdministrativeUnit,
+        on_delete=models.PROTECT,
+        related_name="network_actions",
+        verbose_name=_("commune"),
+    )
+    post_office = models.ForeignKey(
+        PostOffice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="network_actions",
+        verbose_name=_("post office"),
+    )
+    responsible = models.CharField(_("responsible"), max_length=10, choices=Responsible.choices)
+    due_date = models.DateField(_("due date"))
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PLANNED)
+    completed_on = models.DateField(_("completion date"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    # Empty for actions created by the system (demo data, imports without a user).
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("network action")
+        verbose_name_plural = _("network actions")
+        ordering = ["due_date", "id"]
+        constraints = [
+            models.CheckConstraint(name="network_action_kind_valid", condition=Q(kind__in=ActionKind.values)),
+            models.CheckConstraint(
+                name="network_action_status_valid", condition=Q(status__in=ActionStatus.values)
+            ),
+            models.CheckConstraint(
+                name="network_action_responsible_valid", condition=Q(responsible__in=ActionResponsible.values)
+            ),
+            # A completion date exactly when the action is done.
+            models.CheckConstraint(
+                name="network_action_done_has_completion_date",
+                condition=Q(status="done", completed_on__isnull=False)
+                | (~Q(status="done") & Q(completed_on__isnull=True)),
+            ),
+        ]
+        indexes = [
+            # Network page and plan list: open actions of a set of communes, by due date.
+            models.Index(fields=["commune", "status", "due_date"], name="network_action_commune_idx"),
+            models.Index(fields=["post_office", "status"], name="network_action_office_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} – {self.post_office.name if self.post_office else self.commune}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_open and self.due_date < timezone.localdate()
+
+
+class AppendOnlyModel(models.Model):
+    """History rows are written once and never edited or deleted (healthchecks' ``Flip``)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError(f"{type(self).__name__} rows are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError(f"{type(self).__name__} rows are append-only.")
+
+
+class NetworkActionEvent(AppendOnlyModel):
+    """What happened to a network action: created, edited, started, done, cancelled."""
+
+    network_action = models.ForeignKey(
+        NetworkAction, on_delete=models.PROTECT, related_name="events", verbose_name=_("network action")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    action = models.CharField(_("action"), max_length=40)  # e.g. "network_action.done"
+    from_status = models.CharField(_("from status"), max_length=12, blank=True)
+    to_status = models.CharField(_("to status"), max_length=12, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("network action event")
+        verbose_name_plural = _("network action events")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["network_action", "at"], name="network_action_event_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
+class PostOfficeEvent(AppendOnlyModel):
+    """A change to a post office's record, with the fields that changed (``{field: [old, new]}``)."""
+
+    post_office = models.ForeignKey(
+        PostOffice, on_delete=models.PROTECT, related_name="events", verbose_name=_("post office")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    action = models.CharField(_("action"), max_length=40)  # e.g. "post_office.updated"
+    from_status = models.CharField(_("from status"), max_length=12, blank=True)
+    to_status = models.CharField(_("to status"), max_length=12, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("post office event")
+        verbose_name_plural = _("post office events")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["post_office", "at"], name="post_office_event_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.at:%Y-%m-%d %H:%M}"
