@@ -52,6 +52,7 @@ def demo_users() -> list[dict]:
             "full_name": "Hoàng Văn Nam",
             "role": Role.POST_MANAGER,
             "post_office": offices[DISTRICT_POST_CODE],
+            "unit": units[DISTRICT_CODE],
         },
         {
             "username": "lanhdao",

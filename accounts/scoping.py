@@ -6,7 +6,9 @@ export and API:
 - a commune official: their commune;
 - a leader: their unit and every unit under it (a province, a district grouping, a commune);
 - postal staff: their post office, and the communes it serves;
-- a post manager: their office, every office under it, and the communes those serve;
+- a post manager: their office, every office under it, the communes those serve, and — when the
+  manager is also given a unit (a district post's area) — every unit under it, so communes with
+  no office at all still show up as gaps to plan for;
 - an administrator: everything (``None`` below means "no restriction").
 
 The sets are computed once per request and cached on the user object.
@@ -76,11 +78,18 @@ def unit_ids(user: User) -> set[int] | None:
             PostOffice.objects.filter(id__in=offices).values_list("commune_id", flat=True).distinct()
         )
         if user.unit_id:
-            result.add(user.unit_id)
+            area = [user.unit_id]
+            result |= _descendants(AdministrativeUnit, area) if user.role == Role.POST_MANAGER else set(area)
     else:
         result = set()
     user._scope_unit_ids = result
     return result
+
+
+def forget(user: User) -> None:
+    """Drop the cached scope (after creating units or offices with the same user object)."""
+    for attribute in ("_scope_unit_ids", "_scope_post_office_ids"):
+        user.__dict__.pop(attribute, None)
 
 
 def communes_visible_to(user: User) -> QuerySet[AdministrativeUnit]:

@@ -2,6 +2,7 @@ import pytest
 from django.urls import reverse
 
 from accounts import scoping
+from communes.models import AdministrativeUnit
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +69,23 @@ def test_anonymous_visitor_is_sent_to_login(client, commune):
 def test_admin_site_is_for_administrators_only(client_for, official, administrator):
     assert client_for(official).get("/admin/").status_code == 302
     assert client_for(administrator).get("/admin/").status_code == 200
+
+
+def test_post_manager_with_an_area_sees_communes_without_an_office(
+    post_manager, district, commune, other_commune, far_commune
+):
+    no_office = AdministrativeUnit.objects.create(
+        code="19147", name="Xã Thượng Trạch", level="commune", kind="xa", parent=district
+    )
+    post_manager.unit = district
+    scoping.forget(post_manager)
+    assert no_office.id in scoping.unit_ids(post_manager)
+    assert far_commune.id not in scoping.unit_ids(post_manager)
+
+
+def test_forget_drops_a_stale_scope(official, commune, other_commune):
+    assert scoping.unit_ids(official) == {commune.id}
+    official.unit = other_commune
+    assert scoping.unit_ids(official) == {commune.id}  # cached for the request
+    scoping.forget(official)
+    assert scoping.unit_ids(official) == {other_commune.id}
