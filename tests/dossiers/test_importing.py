@@ -342,21 +342,45 @@ def test_official_uploads_a_small_file_and_sees_the_result(client_for, official,
     assert 'value="100"' in fragment.text and "hx-trigger" not in fragment.text
 
 
-def test_large_upload_runs_as_a_task_after_commit(
+def test_large_upload_is_queued_after_commit_and_the_task_imports_it(
     client_for, official, catalogue, monkeypatch, django_capture_on_commit_callbacks
 ):
+    from dossiers import tasks
+
     monkeypatch.setattr(importing, "INLINE_IMPORT_BYTES", 10)
+    queued = []
+    monkeypatch.setattr(tasks.run_import, "delay", lambda job_id: queued.append(job_id))
     client = client_for(official)
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("dossiers:import_upload"), {"file": upload("b.csv", [row()]), "mode": "all"})
     job = ImportJob.objects.get()
-    assert job.status == ImportJob.Status.PENDING
+    assert queued == [job.pk] and job.status == ImportJob.Status.PENDING
     pending = client.get(reverse("dossiers:import_status", args=[job.pk]))
     assert "every 1s" in pending.text  # the page keeps polling
-    for callback in callbacks:
-        callback()  # eager Celery in tests: the task runs here
+    tasks.run_import(job.pk)  # what the worker runs
+    tasks.run_import(job.pk)  # delivered twice (acks_late): nothing more happens
     job.refresh_from_db()
     assert job.status == ImportJob.Status.DONE and Dossier.objects.count() == 1
+    assert "every 1s" not in client.get(reverse("dossiers:import_status", args=[job.pk])).text
+
+
+def test_unreachable_broker_marks_the_job_failed_with_a_message(
+    client_for, official, catalogue, monkeypatch, django_capture_on_commit_callbacks
+):
+    from dossiers import tasks
+
+    def broker_down(job_id):
+        raise ConnectionError("redis down")
+
+    monkeypatch.setattr(importing, "INLINE_IMPORT_BYTES", 10)
+    monkeypatch.setattr(tasks.run_import, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(official).post(
+            reverse("dossiers:import_upload"), {"file": upload("c.csv", [row()]), "mode": "all"}
+        )
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.FAILED and "tải tệp lên lại" in job.message
+    assert not Dossier.objects.exists()
 
 
 def test_import_pages_by_role_and_owner(client_for, official, other_official, leader, catalogue):

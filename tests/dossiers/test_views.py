@@ -350,3 +350,38 @@ def test_apology_letter_only_after_an_extension(client_for, official, dossier):
 def test_receipt_of_another_commune_is_404(client_for, official, theirs):
     assert client_for(official).get(reverse("dossiers:receipt", args=[theirs.pk])).status_code == 404
     assert client_for(official).get(reverse("dossiers:receipt_pdf", args=[theirs.pk])).status_code == 404
+
+
+def test_administrator_logs_a_dossier_for_a_chosen_commune(
+    client_for, administrator, commune, birth_registration
+):
+    client = client_for(administrator)
+    assert "Xã tiếp nhận" in client.get(reverse("dossiers:create")).text
+    response = client.post(
+        reverse("dossiers:create"), intake_post(birth_registration, receiving_unit=commune.pk)
+    )
+    assert response.status_code == 302
+    assert Dossier.objects.get().receiving_unit == commune
+
+
+def test_admin_shows_history_read_only_and_identity_masked(client_for, administrator, dossier):
+    client = client_for(administrator)
+    events = client.get(reverse("admin:dossiers_dossierevent_changelist"))
+    assert events.status_code == 200 and "dossier.accepted" in events.text
+    assert client.get(reverse("admin:dossiers_dossierevent_add")).status_code == 403
+    page = client.get(reverse("admin:dossiers_dossier_change", args=[dossier.pk]))
+    assert page.status_code == 200
+    assert "0440******34" in page.text and "044090001234" not in page.text
+    assert client.get(reverse("admin:dossiers_procedure_changelist")).status_code == 200
+    assert client.get(reverse("admin:dossiers_calendaroverride_add")).status_code == 200
+
+
+def test_menu_entries_by_role(client_for, official, leader, postal_staff):
+    from accounts.navigation import menu_for
+
+    assert {"dossiers:list", "dossiers:create", "dossiers:import_upload"} <= {
+        item["url_name"] for item in menu_for(official)
+    }
+    for user in (leader, postal_staff):
+        names = {item["url_name"] for item in menu_for(user)}
+        assert "dossiers:list" in names and "dossiers:create" not in names
