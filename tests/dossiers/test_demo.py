@@ -19,7 +19,8 @@ def test_catalogue_only_and_idempotent(db):
     assert Procedure.objects.count() == len(PROCEDURES)
     assert set(ProcedureField.objects.values_list("code", flat=True)) == {"HT", "CT", "DD", "TP"}
     assert not Dossier.objects.exists()
-    assert Procedure.objects.filter(presence_required=True, bcci_intake_allowed=True).count() == 1  # hòa giải
+    # A procedure that needs the applicant in person cannot be submitted by post.
+    assert not Procedure.objects.filter(presence_required=True, bcci_intake_allowed=True).exists()
 
 
 def test_generated_history_is_consistent(commune, other_commune, official):
