@@ -217,7 +217,7 @@ PROCEDURES = [
         "TP",
         30,
         0,
-        True,
+        False,
         True,
         True,
         ["Đơn yêu cầu hòa giải tranh chấp đất đai", "Tài liệu có liên quan"],

@@ -135,7 +135,9 @@ class IntakeForm(forms.Form):
 
 
 class DocumentForm(forms.Form):
-    name = forms.CharField(label=_("Document"), max_length=300)
+    """A row of the documents table; a row left without a name is ignored."""
+
+    name = forms.CharField(label=_("Document"), max_length=300, required=False)
     form = forms.ChoiceField(label=_("Original or copy"), choices=DossierDocument.Form.choices)
     count = forms.IntegerField(label=_("Copies"), min_value=1, max_value=99, initial=1)
 

@@ -174,8 +174,20 @@ def open_table(path: str | Path) -> Table:
     return _open_csv(path, head)
 
 
+def _looks_like_utf16(head: bytes) -> bool:
+    """Text saved as "Unicode" by spreadsheet programs: NUL bytes in every other position."""
+    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return True
+    sample = head[:4096]
+    return sample[1::2].count(0) > 0.4 * len(sample) / 2 or sample[0::2].count(0) > 0.4 * len(sample) / 2
+
+
 def _open_csv(path: Path, head: bytes) -> Table:
     if b"\x00" in head:
+        if _looks_like_utf16(head):
+            raise ImportFileError(
+                _("The file is not encoded in UTF-8. Save it again as “CSV UTF-8” and upload it again.")
+            )
         raise ImportFileError(_("The file is neither a CSV text file nor an Excel (XLSX) workbook."))
     decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="strict")
     try:

@@ -22,18 +22,25 @@ def qr_svg(text: str) -> str:
 PDF_BASE_URL = "http://pdf.invalid/"
 
 
-def _local_files_only(url: str, *args, **kwargs) -> dict:
-    """Serve the stylesheet from the static files; never fetch anything over the network."""
-    path = urlparse(url).path
-    if path.startswith(settings.STATIC_URL):
-        found = finders.find(path[len(settings.STATIC_URL) :])
-        if found:
-            return {"string": Path(found).read_bytes(), "mime_type": "text/css", "redirected_url": url}
-    raise ValueError(f"PDF rendering does not fetch {url}")
+def _static_fetcher():
+    """Serves the stylesheet from the static files; never fetches anything over the network."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class StaticFilesOnly(URLFetcher):
+        def fetch(self, url, headers=None):
+            path = urlparse(url).path
+            if path.startswith(settings.STATIC_URL):
+                found = finders.find(path[len(settings.STATIC_URL) :])
+                if found:
+                    body = Path(found).read_bytes()
+                    return URLFetcherResponse(url, body=body, headers={"Content-Type": "text/css"})
+            raise ValueError(f"PDF rendering does not fetch {url}")
+
+    return StaticFilesOnly()
 
 
 def render_pdf(template: str, context: dict, *, request=None) -> bytes:
     from weasyprint import HTML
 
     html = render_to_string(template, {**context, "for_pdf": True}, request=request)
-    return HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=_local_files_only).write_pdf()
+    return HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=_static_fetcher()).write_pdf()

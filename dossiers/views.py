@@ -199,7 +199,7 @@ def dossier_create(request):
                     "count": f.cleaned_data["count"],
                 }
                 for f in formset.forms
-                if f.cleaned_data and not f.cleaned_data.get("DELETE")
+                if f.cleaned_data and f.cleaned_data.get("name", "").strip()
             ]
             data = form.cleaned_data
             try:

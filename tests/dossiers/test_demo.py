@@ -1,0 +1,41 @@
+"""Demo data: the catalogue alone with --dossiers 0, and a realistic bulk history."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+from django.utils import timezone
+
+from dossiers import demo
+from dossiers.catalogue import PROCEDURES
+from dossiers.models import Dossier, DossierEvent, Procedure, ProcedureField, Status
+from dossiers.services import next_dossier_code
+from dossiers.workdays import local_date
+
+
+def test_catalogue_only_and_idempotent(db):
+    demo.seed(options={"dossiers": 0}, stdout=StringIO())
+    demo.seed(options={"dossiers": 0}, stdout=StringIO())
+    assert Procedure.objects.count() == len(PROCEDURES)
+    assert set(ProcedureField.objects.values_list("code", flat=True)) == {"HT", "CT", "DD", "TP"}
+    assert not Dossier.objects.exists()
+    # A procedure that needs the applicant in person cannot be submitted by post.
+    assert not Procedure.objects.filter(presence_required=True, bcci_intake_allowed=True).exists()
+
+
+def test_generated_history_is_consistent(commune, other_commune, official):
+    demo.seed(options={"dossiers": 0}, stdout=StringIO())
+    made = demo.generate_dossiers(count=300, communes=[commune, other_commune], seed=7)
+    assert made == Dossier.objects.count() == 300
+    assert DossierEvent.objects.filter(action="dossier.accepted").count() == 300
+    statuses = set(Dossier.objects.values_list("status", flat=True))
+    assert Status.RETURNED in statuses and len(statuses) >= 3
+    assert Dossier.objects.filter(return_channel="bcci").exclude(decline_reason="").count() == 0
+    assert Dossier.objects.exclude(return_channel="bcci").filter(decline_reason="").count() == 0
+    assert Dossier.objects.filter(timeliness="late").exists()
+    # The desk goes on after the demo's numbers.
+    today = local_date(timezone.now())
+    latest = Dossier.objects.filter(receiving_unit=commune).order_by("-received_at").first()
+    day = local_date(latest.received_at)
+    assert not Dossier.objects.filter(code=next_dossier_code(unit=commune, day=day)).exists()
+    assert day <= today
