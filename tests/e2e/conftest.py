@@ -68,6 +68,15 @@ def phone_page(browser, live_server):
     context.close()
 
 
+def log_out(page) -> None:
+    """Log out through the menu (opened first on a phone) and wait for the login page."""
+    toggler = page.locator(".navbar-toggler")
+    if toggler.is_visible():
+        toggler.click()
+    page.get_by_role("button", name="Đăng xuất").click()
+    page.get_by_role("heading", name="Đăng nhập vào PostDesk").wait_for()
+
+
 def log_in(page, username: str, password: str) -> None:
     page.goto("/login/")
     page.get_by_label("Tên đăng nhập").fill(username)

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from communes.models import PostOffice
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import log_in, log_out
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -35,11 +35,6 @@ def network_figures(page) -> dict[str, str]:
         "good": page.get_by_test_id("condition-good").inner_text(),
         "done": page.get_by_test_id("actions-done").inner_text(),
     }
-
-
-def log_out(page):
-    page.get_by_role("button", name="Đăng xuất").click()
-    page.get_by_role("heading", name="Đăng nhập vào PostDesk").wait_for()
 
 
 def test_a_repair_is_recorded_completed_and_seen_by_the_leader(page, leaking_bdvhx, post_manager, leader):

@@ -7,7 +7,7 @@ from dossiers.models import Status
 from postal import services
 from postal.models import Handover
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import log_in, log_out
 from tests.postal.conftest import at, justice, make_dossier, procedure  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -61,7 +61,7 @@ def test_postal_staff_deliver_a_result_on_a_phone(phone_page, prepared_return, p
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
     page.locator(".navbar-toggler").click()
-    page.get_by_role("button", name="Đăng xuất").click()
+    log_out(page)
     log_in(page, official.username, PASSWORD)
     page.goto(f"/postal/items/{item.pk}/")
     assert page.get_by_test_id("dossier-status").inner_text() == "Đã trả kết quả"

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.demo import DEMO_PASSWORD
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import log_in, log_out
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -31,8 +31,7 @@ def test_every_demo_role_logs_in_and_sees_its_home(page, demo):
         home.wait_for()
         assert role_label in home.inner_text()
         assert page.locator("html").get_attribute("lang") == "vi"
-        page.get_by_role("button", name="Đăng xuất").click()
-        page.get_by_role("heading", name="Đăng nhập vào PostDesk").wait_for()
+        log_out(page)
 
 
 def test_wrong_password_in_the_browser(page, demo):
