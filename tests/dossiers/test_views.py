@@ -244,6 +244,17 @@ def test_detail_for_the_owner_shows_allowed_actions_only(client_for, official, d
     assert reverse("dossiers:action", args=[dossier.pk, "return_result"]) not in response.text
 
 
+def test_timeline_reads_as_words_not_data(client_for, official, dossier):
+    client = client_for(official)
+    url = reverse("dossiers:action", args=[dossier.pk, "request_supplement"])
+    client.post(url, {"version": dossier.version, "items": "Bản sao sổ hộ khẩu"})
+    page = client.get(reverse("dossiers:detail", args=[dossier.pk])).text
+    assert "Lịch sử xử lý" in page
+    assert "Bản sao sổ hộ khẩu" in page  # what the citizen must bring, on the supplement event
+    assert "dict_items" not in page and "{&#x27;" not in page
+    assert "Hình thức trả kết quả" in page
+
+
 def test_detail_of_another_commune_is_404(client_for, official, theirs):
     assert client_for(official).get(reverse("dossiers:detail", args=[theirs.pk])).status_code == 404
 
