@@ -75,7 +75,7 @@ class IntakeForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     intake_channel = forms.TypedChoiceField(
-        label=_("Received"),
+        label=_("Submitted via"),
         choices=IntakeChannel.choices,
         coerce=int,
         initial=IntakeChannel.IN_PERSON,
@@ -89,7 +89,7 @@ class IntakeForm(forms.Form):
         widget=forms.DateTimeInput(format="%d/%m/%Y %H:%M", attrs={"placeholder": "dd/mm/yyyy hh:mm"}),
     )
     return_channel = forms.ChoiceField(
-        label=_("Result returned"),
+        label=_("How the result is returned"),
         choices=ReturnChannel.choices,
         initial=ReturnChannel.BCCI,
         widget=forms.RadioSelect,
