@@ -62,5 +62,11 @@ lock:
 	.lockenv/bin/pip freeze --exclude postdesk | sed '/^-e /d' > constraints.txt
 	rm -rf .lockenv
 
+# Benchmarks on PostgreSQL (not part of the tests): creates postdesk_scale_<size> databases,
+# seeds them, measures, writes bench/results/<size>.json. `make bench SIZES=10000` is quick.
+SIZES ?= 100000 1000000
+bench: install-test
+	SIZES="$(SIZES)" $(PY) bench/run.py
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

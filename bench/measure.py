@@ -1,0 +1,208 @@
+"""In-process measurements against one benchmark database (DATABASE_URL), printed as JSON.
+
+Run by bench/run.py; not part of the test suite. Server time is measured around the Django test
+Client's request (the whole view, middleware and template), with CaptureQueriesContext for the
+number of SQL queries; the weekly job is timed next to the bare grouped SQL over the same tables.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import django
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+from dossiers.models import Dossier  # noqa: E402
+from reports.services import aggregation  # noqa: E402
+from reports.weeks import week_bounds, weeks_ending  # noqa: E402
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def timed_requests(client, url, n):
+    times, queries = [], set()
+    client.get(url)  # warm the caches of this process once
+    for _ in range(n):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+        queries.add(len(captured.captured_queries))
+    return {
+        "url": url,
+        "requests": n,
+        "p50_ms": round(percentile(times, 50), 1),
+        "p95_ms": round(percentile(times, 95), 1),
+        "mean_ms": round(statistics.fmean(times), 1),
+        "queries": sorted(queries),
+    }
+
+
+def list_figures(n):
+    client = Client()
+    client.force_login(User.objects.get(username="lanhdao"))  # the district leader: every commune
+    filtered = "/dossiers/?status=10&q=Nguy%E1%BB%85n"
+    first = timed_requests(client, filtered, n)
+    # A deep page: the keyset cursor of a dossier a year back, as "next page" links carry it.
+    deep_row = (
+        Dossier.objects.filter(status=10, applicant_name__icontains="Nguyễn")
+        .order_by("-received_at", "-id")
+        .values_list("received_at", "id")[5000:5001]
+    )
+    deep = None
+    if deep_row:
+        moment, pk = deep_row[0]
+        from urllib.parse import quote
+
+        deep = timed_requests(client, f"{filtered}&after={quote(f'{moment.isoformat()}~{pk}')}", n)
+    plain = timed_requests(client, "/dossiers/", n)
+    return {"first_page": first, "deep_page": deep, "unfiltered": plain}
+
+
+def dashboard_figures(n):
+    client = Client()
+    client.force_login(User.objects.get(username="lanhdao"))
+    return timed_requests(client, "/reports/", n)
+
+
+BARE_SQL = """
+SELECT receiving_unit_id, count(*),
+       count(*) FILTER (WHERE intake_channel = 3), count(*) FILTER (WHERE intake_channel = 2),
+       count(*) FILTER (WHERE return_channel <> 'bcci' AND decline_reason <> '')
+FROM dossiers_dossier WHERE received_at >= %(start)s AND received_at < %(end)s GROUP BY 1;
+SELECT receiving_unit_id, count(*), count(*) FILTER (WHERE return_channel = 'bcci')
+FROM dossiers_dossier WHERE returned_at >= %(start)s AND returned_at < %(end)s GROUP BY 1;
+SELECT receiving_unit_id, count(*), count(*) FILTER (WHERE timeliness = 'late')
+FROM dossiers_dossier WHERE finished_at >= %(start)s AND finished_at < %(end)s AND status <> 7 GROUP BY 1;
+SELECT receiving_unit_id, count(*) FROM dossiers_dossier
+WHERE received_at < %(end)s AND due_date < %(end_day)s AND status <> 7
+  AND (finished_at IS NULL OR finished_at >= %(end)s)
+  AND (returned_at IS NULL OR returned_at >= %(end)s) GROUP BY 1;
+SELECT d.receiving_unit_id, count(*) FROM postal_postalitem i JOIN dossiers_dossier d ON d.id = i.dossier_id
+WHERE i.direction = 'return' AND i.delivered_at >= %(start)s AND i.delivered_at < %(end)s GROUP BY 1;
+SELECT d.receiving_unit_id, count(DISTINCT e.item_id) FROM postal_itemevent e
+JOIN postal_postalitem i ON i.id = e.item_id JOIN dossiers_dossier d ON d.id = i.dossier_id
+WHERE e.to_status = 'returned_to_sender' AND e.at >= %(start)s AND e.at < %(end)s GROUP BY 1
+"""
+
+
+def bare_sql(monday):
+    start, end = week_bounds(monday)
+    params = {"start": start, "end": end, "end_day": (end - timedelta(seconds=1)).date() + timedelta(days=1)}
+    with connection.cursor() as cursor:
+        for statement in BARE_SQL.split(";"):
+            cursor.execute(statement, params)
+            cursor.fetchall()
+
+
+def best_of(fn, repeat=3):
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return round(min(times) * 1000, 1)
+
+
+def weekly_figures(weeks_long=52):
+    last = aggregation.previous_monday()
+    one = weeks_ending(last, 1)
+    many = weeks_ending(last, weeks_long)
+    return {
+        "one_week_job_ms": best_of(lambda: aggregation.compute_weeks(mondays=one)),
+        "one_week_bare_sql_ms": best_of(lambda: bare_sql(one[0])),
+        "weeks": weeks_long,
+        "many_weeks_job_ms": best_of(lambda: aggregation.compute_weeks(mondays=many), repeat=1),
+        "many_weeks_bare_sql_ms": best_of(lambda: [bare_sql(m) for m in many], repeat=1),
+    }
+
+
+def import_figures(rows):
+    from bench.make_import_csv import write_csv
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_csv(Path(folder) / f"import_{rows}.csv", rows)
+        before = Dossier.objects.count()
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), "import_dossiers", str(path)],
+            capture_output=True,
+            text=True,
+            env=os.environ,
+            check=False,
+        )
+        seconds = time.perf_counter() - started
+        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    created = Dossier.objects.count() - before
+    # Leave the benchmark database as it was: the imported codes are numbered from 7001.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM dossiers_dossierevent WHERE dossier_id IN "
+            "(SELECT id FROM dossiers_dossier WHERE code ~ '-7[0-9]{3}$|-[89][0-9]{3}$')"
+        )
+        cursor.execute("DELETE FROM dossiers_dossier WHERE code ~ '-7[0-9]{3}$|-[89][0-9]{3}$'")
+    return {
+        "rows": rows,
+        "seconds": round(seconds, 1),
+        "peak_rss_mb": round(peak_kb / 1024, 1),
+        "created": created,
+        "output": (done.stdout or done.stderr).strip()[-300:],
+    }
+
+
+EXPLAIN_QUERIES = {
+    "list_first_page": "/dossiers/?status=10&q=Nguy%E1%BB%85n",
+}
+
+
+def explain_list():
+    client = Client()
+    client.force_login(User.objects.get(username="lanhdao"))
+    with CaptureQueriesContext(connection) as captured:
+        client.get(EXPLAIN_QUERIES["list_first_page"])
+    statement = next(
+        q["sql"] for q in captured.captured_queries if "dossiers_dossier" in q["sql"] and "LIMIT" in q["sql"]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + statement)
+        return statement, "\n".join(row[0] for row in cursor.fetchall())
+
+
+def main():
+    n = int(os.environ.get("BENCH_REQUESTS", "200"))
+    import_rows = int(os.environ.get("BENCH_IMPORT_ROWS", "100000"))
+    result = {"dossiers": Dossier.objects.count()}
+    result["list"] = list_figures(n)
+    result["dashboard"] = dashboard_figures(n)
+    result["weekly"] = weekly_figures()
+    sql, plan = explain_list()
+    result["explain_list"] = {"sql": sql, "plan": plan}
+    if import_rows:
+        result["import"] = import_figures(import_rows)
+    print(json.dumps(result, default=str))
+
+
+if __name__ == "__main__":
+    main()
