@@ -10,6 +10,7 @@ from django.db.models import Exists, OuterRef
 from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts import scoping
 from communes.models import AdministrativeUnit, NetworkAction, PostOffice
@@ -100,7 +101,7 @@ class NetworkActionForm(forms.Form):
         help_text=_("For an action about a whole commune, e.g. opening a point where there is none."),
     )
     responsible = forms.ChoiceField(label=_("Responsible"), choices=NetworkAction.Responsible.choices)
-    due_date = date_field(_("Due date"))
+    due_date = date_field(pgettext_lazy("network action", "Due date"))
     notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
     def __init__(self, *args, user, **kwargs):
@@ -115,7 +116,7 @@ class NetworkActionForm(forms.Form):
 
 class NetworkActionUpdateForm(forms.Form):
     responsible = forms.ChoiceField(label=_("Responsible"), choices=NetworkAction.Responsible.choices)
-    due_date = date_field(_("Due date"))
+    due_date = date_field(pgettext_lazy("network action", "Due date"))
     notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
     def __init__(self, *args, **kwargs):

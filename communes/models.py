@@ -244,7 +244,7 @@ class NetworkAction(models.Model):
         verbose_name=_("post office"),
     )
     responsible = models.CharField(_("responsible"), max_length=10, choices=Responsible.choices)
-    due_date = models.DateField(_("due date"))
+    due_date = models.DateField(pgettext_lazy("network action", "due date"))
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PLANNED)
     completed_on = models.DateField(_("completion date"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)

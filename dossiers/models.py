@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from communes.models import AdministrativeUnit, AppendOnlyModel
 
@@ -31,16 +32,19 @@ class ProcedureField(models.Model):
 
 class Procedure(models.Model):
     class Level(models.TextChoices):
-        COMMUNE = "commune", _("Commune")
-        DISTRICT = "district", _("District")
-        PROVINCE = "province", _("Province")
+        # "Cấp xã" here, "Xã" for a unit: the context keeps the two apart.
+        COMMUNE = "commune", pgettext_lazy("procedure level", "Commune")
+        DISTRICT = "district", pgettext_lazy("procedure level", "District")
+        PROVINCE = "province", pgettext_lazy("procedure level", "Province")
 
     national_code = models.CharField(_("national code"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=400)
     field = models.ForeignKey(
         ProcedureField, on_delete=models.PROTECT, related_name="procedures", verbose_name=_("field")
     )
-    level = models.CharField(_("level"), max_length=10, choices=Level.choices, default=Level.COMMUNE)
+    level = models.CharField(
+        pgettext_lazy("procedure level", "level"), max_length=10, choices=Level.choices, default=Level.COMMUNE
+    )
     processing_days = models.PositiveSmallIntegerField(_("processing time (working days)"))
     fee = models.PositiveIntegerField(_("fee (VND)"), default=0)
     bcci_intake_allowed = models.BooleanField(_("BCCI intake allowed"), default=True)

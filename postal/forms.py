@@ -146,7 +146,7 @@ class AppointmentForm(forms.Form):
     )
     post_office = forms.ModelChoiceField(label=_("Post office"), queryset=None)
     slot_start = forms.DateTimeField(label=_("From"), widget=DATETIME_WIDGET)
-    slot_end = forms.DateTimeField(label=_("To"), widget=DATETIME_WIDGET)
+    slot_end = forms.DateTimeField(label=pgettext_lazy("time slot", "To"), widget=DATETIME_WIDGET)
     assigned_to = forms.ModelChoiceField(label=_("Assigned staff"), queryset=None, required=False)
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 

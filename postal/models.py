@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from communes.models import AdministrativeUnit, AppendOnlyModel, PostOffice
 from dossiers.models import Dossier, Procedure, ProcedureField
@@ -124,7 +125,7 @@ class DeliveryAttempt(models.Model):
     class Outcome(models.TextChoices):
         DELIVERED = "delivered", _("Delivered")
         NOT_HOME = "not_home", _("Nobody at home")
-        REFUSED = "refused", _("Refused")
+        REFUSED = "refused", pgettext_lazy("delivery outcome", "Refused")
         WRONG_ADDRESS = "wrong_address", _("Wrong address")
 
     item = models.ForeignKey(PostalItem, on_delete=models.CASCADE, related_name="delivery_attempts")

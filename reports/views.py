@@ -181,7 +181,11 @@ def recompute(request):
 @role_required(*DASHBOARD_ROLES)
 @require_GET
 def run_status(request, pk: int):
-    run = get_object_or_404(ComputationRun, pk=pk)
+    # A run is its requester's (and administrators'); anyone else gets 404, not its progress.
+    runs = ComputationRun.objects.all()
+    if not request.user.is_administrator:
+        runs = runs.filter(requested_by=request.user)
+    run = get_object_or_404(runs, pk=pk)
     return render(request, "reports/fragment_run_status.html", {"run": run, "poll": True})
 
 

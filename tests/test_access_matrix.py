@@ -32,31 +32,126 @@ SIGNED_IN = tuple(r for r in ROLES if r != ANON)
 class Access:
     expect: dict[str, int]
     args: Callable[[dict], list] = field(default=lambda world: [])
-    query: str = ""
+    # For POST-only URLs: what the users who must be refused get when they POST.
+    post: dict[str, int] = field(default_factory=dict)
+
+
+def answers(default: int, **overrides: int) -> dict[str, int]:
+    """Anonymous visitors go to the login page; every signed-in role gets `default` unless
+    overridden (keys are the role names above)."""
+    return {ANON: 302, **dict.fromkeys(SIGNED_IN, default), **overrides}
 
 
 def everyone(code: int = 200) -> dict[str, int]:
     return dict.fromkeys(ROLES, code)
 
 
-def signed_in(code: int = 200, **overrides: int) -> dict[str, int]:
-    """Anonymous visitors go to the login page; signed-in roles get `code` unless overridden."""
-    return {ANON: 302, **dict.fromkeys(SIGNED_IN, code), **overrides}
+def obj(key: str) -> Callable[[dict], list]:
+    return lambda world: [world[key].pk]
 
+
+# Shapes that recur: readable by everyone in scope (the other commune/office gets 404) …
+IN_SCOPE = answers(200, other_official=404, other_postal_staff=404)
+# … by the network editors only (post managers, administrators) …
+EDITORS = answers(403, post_manager=200, administrator=200)
+# … by the desk only (commune officials, administrators).
+DESK = answers(403, official=200, other_official=200, administrator=200)
+# POST-only: GET is 405 for everyone (require_POST answers first), and refusals on POST.
+POST_ONLY = everyone(405)
+REFUSED_POSTAL_POST = {ANON: 302, OFFICIAL: 403, LEADER: 403, OTHER_POSTAL: 404}
+REFUSED_DESK_POST = {ANON: 302, LEADER: 403, OTHER_OFFICIAL: 404, OTHER_POSTAL: 404}
 
 ACCESS: dict[str, Access] = {
     "healthz": Access(everyone()),
     "javascript-catalog": Access(everyone()),
-    # POST only: a GET is refused without changing anything.
-    "set_language": Access(everyone(302)),
-    "accounts:home": Access(signed_in()),
+    "tracking:track": Access(everyone()),  # public, rate-limited, no personal data
+    "set_language": Access(everyone(302)),  # a GET just goes back
+    "accounts:home": Access(answers(200)),
     "accounts:login": Access({ANON: 200, **dict.fromkeys(SIGNED_IN, 302)}),
-    "accounts:logout": Access(everyone(405)),
-    "communes:unit_list": Access(signed_in()),
-    # The official's own commune: others outside it get 404, never a hint that it exists.
-    "communes:unit_detail": Access(
-        signed_in(200, **{OTHER_OFFICIAL: 404, OTHER_POSTAL: 404}), args=lambda w: [w["commune"].pk]
+    "accounts:logout": Access(POST_ONLY),
+    # Units and the post office network.
+    "communes:unit_list": Access(answers(200)),
+    "communes:unit_detail": Access(IN_SCOPE, obj("commune")),
+    "communes:network": Access(answers(403, post_manager=200, leader=200, administrator=200)),
+    "communes:gap_list": Access(answers(200)),
+    "communes:office_list": Access(answers(200)),
+    "communes:office_export": Access(answers(200)),
+    "communes:office_detail": Access(IN_SCOPE, obj("post_office")),
+    "communes:office_create": Access(EDITORS),
+    "communes:office_update": Access(EDITORS, obj("post_office")),
+    "communes:office_import": Access(EDITORS),
+    "communes:action_list": Access(answers(200)),
+    "communes:action_detail": Access(IN_SCOPE, obj("action")),
+    "communes:action_create": Access(EDITORS),
+    "communes:action_update": Access(EDITORS, obj("action")),
+    "communes:action_complete": Access(EDITORS, obj("action")),
+    "communes:action_cancel": Access(EDITORS, obj("action")),
+    "communes:action_start": Access(
+        answers(403, post_manager=405, administrator=405),
+        obj("action"),
+        post={ANON: 302, OFFICIAL: 403, LEADER: 403, POSTAL: 403},
     ),
+    # Dossiers.
+    "dossiers:list": Access(answers(200)),
+    "dossiers:export_csv": Access(answers(200)),
+    "dossiers:export_xlsx": Access(answers(200)),
+    "dossiers:detail": Access(IN_SCOPE, obj("dossier")),
+    "dossiers:receipt": Access(IN_SCOPE, obj("dossier")),
+    "dossiers:receipt_pdf": Access(IN_SCOPE, obj("dossier")),
+    "dossiers:apology": Access(IN_SCOPE, obj("dossier")),
+    "dossiers:apology_pdf": Access(IN_SCOPE, obj("dossier")),
+    "dossiers:create": Access(DESK),
+    "dossiers:intake_preview": Access(DESK),
+    "dossiers:intake_documents": Access(DESK),
+    "dossiers:import_upload": Access(DESK),
+    "dossiers:import_template": Access(DESK),
+    "dossiers:import_detail": Access({**DESK, OTHER_OFFICIAL: 404}, obj("job")),
+    "dossiers:import_status": Access({**DESK, OTHER_OFFICIAL: 404}, obj("job")),
+    "dossiers:action": Access(
+        {**DESK, OTHER_OFFICIAL: 404},
+        lambda w: [w["dossier"].pk, "return_result"],
+        post={ANON: 302, OTHER_OFFICIAL: 404, POSTAL: 403, LEADER: 403},
+    ),
+    # Postal work.
+    "postal:scan": Access(answers(200, official=403, other_official=403, leader=403)),
+    "postal:deliveries": Access(answers(200, official=403, other_official=403, leader=403)),
+    "postal:intake_create": Access(answers(200, official=403, other_official=403, leader=403)),
+    "postal:intake_slip": Access(IN_SCOPE, obj("intake_item")),
+    "postal:item_detail": Access(IN_SCOPE, obj("item")),
+    "postal:item_move": Access(POST_ONLY, obj("item"), post=REFUSED_POSTAL_POST),
+    "postal:item_attempt": Access(POST_ONLY, obj("item"), post=REFUSED_POSTAL_POST),
+    "postal:return_item_create": Access({**DESK, OTHER_OFFICIAL: 404}, obj("dossier")),
+    "postal:handover_list": Access(answers(200)),
+    "postal:handover_create": Access(answers(200, leader=403)),
+    "postal:handover_detail": Access(IN_SCOPE, obj("handover")),
+    "postal:handover_print": Access(IN_SCOPE, obj("handover")),
+    "postal:handover_pdf": Access(IN_SCOPE, obj("handover")),
+    "postal:handover_add_line": Access(POST_ONLY, obj("handover"), post=REFUSED_DESK_POST),
+    "postal:handover_sign": Access(POST_ONLY, obj("handover"), post=REFUSED_DESK_POST),
+    "postal:handover_line": Access(
+        POST_ONLY, lambda w: [w["handover"].pk, w["line"].pk], post=REFUSED_DESK_POST
+    ),
+    "postal:appointment_list": Access(answers(200, leader=403)),
+    "postal:appointment_create": Access(answers(200, leader=403)),
+    "postal:appointment_mark": Access(
+        POST_ONLY, obj("appointment"), post={ANON: 302, LEADER: 403, OTHER_POSTAL: 404}
+    ),
+    "postal:transfer_matrix": Access(answers(403, post_manager=200, leader=200, administrator=200)),
+    "postal:transfer_create": Access(answers(403, post_manager=200, leader=200, administrator=200)),
+    "postal:transfer_detail": Access(
+        answers(403, post_manager=200, leader=200, administrator=200), obj("transfer")
+    ),
+    # Reports.
+    "reports:dashboard": Access(answers(200, postal_staff=403, other_postal_staff=403, post_manager=403)),
+    "reports:run_status": Access(
+        answers(403, official=404, other_official=404, leader=200, administrator=200), obj("run")
+    ),
+    "reports:recompute": Access(
+        answers(403, leader=405, administrator=405), post={ANON: 302, OFFICIAL: 403, POSTAL: 403}
+    ),
+    "reports:targets": Access(answers(403, leader=200, administrator=200)),
+    "reports:exports": Access(answers(403, leader=200, administrator=200)),
+    "reports:export": Access(answers(403, leader=200, administrator=200), lambda w: ["weekly", "xlsx"]),
 }
 
 
@@ -88,11 +183,109 @@ def world(
     leader,
     administrator,
 ):
+    """One object of every kind, owned by the official's commune and postal_staff's office."""
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from communes.models import NetworkAction
+    from dossiers.models import Dossier, Extension, ImportJob, Procedure, ProcedureField, Status
+    from postal.models import Handover, HandoverLine, PickupAppointment, PostalItem, TaskTransfer
+    from reports.models import ComputationRun
+
+    now = timezone.now()
+    field = ProcedureField.objects.create(code="TP", name="Tư pháp")
+    procedure = Procedure.objects.create(
+        national_code="1.001193", name="Đăng ký khai sinh", field=field, processing_days=3
+    )
+    dossier = Dossier.objects.create(
+        code="000.01.16.H44-261120-0001",
+        procedure=procedure,
+        receiving_unit=commune,
+        applicant_name="Nguyễn Văn An",
+        applicant_phone="0912345678",
+        tracking_pin="123456",
+        return_channel="bcci",
+        status=Status.FINISHED,
+        received_at=now - timedelta(days=5),
+        due_date=date.today(),
+        original_due_date=date.today(),
+        finished_at=now - timedelta(days=1),
+        timeliness="early",
+    )
+    Extension.objects.create(
+        dossier=dossier,
+        issued_at=now - timedelta(days=2),
+        issued_by=official,
+        reason="Chờ xác minh",
+        previous_due_date=date.today() - timedelta(days=1),
+        new_due_date=date.today(),
+    )
+    item = PostalItem.objects.create(
+        code="EB123456785VN", dossier=dossier, direction="return", post_office=post_office
+    )
+    intake_dossier = Dossier.objects.create(
+        code="000.01.16.H44-261120-0002",
+        procedure=procedure,
+        receiving_unit=commune,
+        applicant_name="Trần Văn Bình",
+        tracking_pin="654321",
+        intake_channel=3,
+        return_channel="bcci",
+    )
+    intake_item = PostalItem.objects.create(
+        code="RR123456785VN", dossier=intake_dossier, direction="intake", post_office=post_office
+    )
+    handover = Handover.objects.create(
+        number="BB-000001",
+        direction=Handover.Direction.DESK_TO_POST,
+        desk_unit=commune,
+        post_office=post_office,
+        prepared_by=official,
+    )
+    line = HandoverLine.objects.create(handover=handover, item=item)
+    appointment = PickupAppointment.objects.create(
+        citizen_name="Lê Thị Bình",
+        citizen_phone="0987654321",
+        address="Thôn 2",
+        commune=commune,
+        procedure=procedure,
+        post_office=post_office,
+        slot_start=now + timedelta(days=1),
+        slot_end=now + timedelta(days=1, hours=1),
+        assigned_to=postal_staff,
+        created_by=postal_staff,
+    )
+    transfer = TaskTransfer.objects.create(
+        unit=commune, field=field, task=TaskTransfer.Task.INTAKE, planned_date=date(2026, 12, 31)
+    )
+    action = NetworkAction.objects.create(
+        kind="repair",
+        commune=commune,
+        post_office=post_office,
+        responsible="post",
+        due_date=date(2026, 12, 31),
+        created_by=post_manager,
+    )
+    run = ComputationRun.objects.create(
+        requested_by=leader, first_week=date(2026, 11, 16), last_week=date(2026, 11, 16)
+    )
+    job = ImportJob.objects.create(original_name="hoso.csv", created_by=official)
     return {
+        "job": job,
+        "intake_item": intake_item,
         "commune": commune,
         "other_commune": other_commune,
         "post_office": post_office,
         "other_post_office": other_post_office,
+        "dossier": dossier,
+        "item": item,
+        "handover": handover,
+        "line": line,
+        "appointment": appointment,
+        "transfer": transfer,
+        "action": action,
+        "run": run,
         "users": {
             OFFICIAL: official,
             OTHER_OFFICIAL: other_official,
@@ -115,14 +308,21 @@ def test_every_url_pattern_has_an_access_entry():
 @pytest.mark.parametrize("url_name", URL_NAMES)
 def test_each_role_gets_the_designed_answer(url_name, world, client):
     access = ACCESS[url_name]
-    url = reverse(url_name, args=access.args(world)) + access.query
-    answers = {}
+    url = reverse(url_name, args=access.args(world))
+    got = {}
     for role in ROLES:
         client.logout()
         if role != ANON:
             client.force_login(world["users"][role])
-        answers[role] = client.get(url).status_code
-    assert answers == {role: access.expect[role] for role in ROLES}
+        got[role] = client.get(url).status_code
+    assert got == {role: access.expect[role] for role in ROLES}
+    posted = {}
+    for role in access.post:
+        client.logout()
+        if role != ANON:
+            client.force_login(world["users"][role])
+        posted[role] = client.post(url, {}).status_code
+    assert posted == access.post
 
 
 ADMIN_MODELS = sorted(f"{m._meta.app_label}.{m._meta.model_name}" for m in admin.site._registry)

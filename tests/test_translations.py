@@ -31,3 +31,23 @@ def test_catalogue_is_complete_and_compiled(po_path):
     }
     stale = [key[1] for key, value in expected.items() if compiled.get(key) != value]
     assert not stale, f"the .mo file is older than the .po for: {stale[:5]}"
+
+
+def test_one_msgid_means_one_thing_across_catalogues():
+    """gettext merges every catalogue into one: the same msgid translated two ways in two apps
+    silently shows one app's wording on the other's pages. Use a context (pgettext) when the
+    meaning differs."""
+    seen: dict[tuple, tuple[str, str]] = {}
+    clashes = []
+    for po_path in CATALOGUES:
+        for entry in polib.pofile(str(po_path)).translated_entries():
+            if entry.msgid_plural:
+                continue
+            key = (entry.msgctxt, entry.msgid)
+            where = str(po_path.relative_to(BASE))
+            if key in seen and seen[key][1] != entry.msgstr:
+                clashes.append(
+                    f"{entry.msgid!r}: {seen[key][0]} {seen[key][1]!r} vs {where} {entry.msgstr!r}"
+                )
+            seen.setdefault(key, (where, entry.msgstr))
+    assert not clashes, "\n".join(clashes)

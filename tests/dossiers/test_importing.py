@@ -220,7 +220,7 @@ def test_semicolons_bom_and_iso_dates_are_read(tmp_path, catalogue, official):
     [
         (b"ma_ho_so,ten\n1,2\n", "thiếu cột"),
         (",".join(importing.COLUMNS).encode() + b"\n", "không có dữ liệu"),
-        (b"", "Tệp rỗng"),
+        (b"", "Tệp không có dữ liệu"),
         # Windows-1258 (Vietnamese ANSI): "Trần" as T r â + combining grave accent.
         (
             (",".join(importing.COLUMNS) + "\n").encode()

@@ -320,13 +320,20 @@ def test_leader_asks_for_a_recomputation_and_sees_its_progress(client_for, leade
     assert "hx-trigger" not in fragment  # finished: polling stops
 
 
-def test_a_running_computation_is_polled(client_for, leader, db):
+def test_a_running_computation_is_polled(client_for, leader, province_leader, db):
     run = ComputationRun.objects.create(
-        first_week=date(2026, 3, 2), last_week=THIS_WEEK, weeks_total=3, weeks_done=1, status="running"
+        first_week=date(2026, 3, 2),
+        last_week=THIS_WEEK,
+        weeks_total=3,
+        weeks_done=1,
+        status="running",
+        requested_by=leader,
     )
     fragment = client_for(leader).get(reverse("reports:run_status", args=[run.pk])).content.decode()
     assert 'hx-trigger="every 2s"' in fragment
     assert "1/3 tuần" in fragment
+    # Another leader's request is not theirs to watch.
+    assert client_for(province_leader).get(reverse("reports:run_status", args=[run.pk])).status_code == 404
 
 
 def test_with_redis_down_the_dashboard_works_and_the_request_is_kept(
