@@ -32,8 +32,8 @@ def _respond(request, *, obj, field: str, code: str, back: str):
     return response
 
 
-@login_required
 @require_POST
+@login_required
 def reveal_dossier(request, pk: int, field: str):
     if field not in DOSSIER_FIELDS:
         raise Http404
@@ -47,8 +47,8 @@ def reveal_dossier(request, pk: int, field: str):
     )
 
 
-@login_required
 @require_POST
+@login_required
 def reveal_item(request, pk: int):
     item = postal_selectors.item_for_user_or_404(request.user, pk)
     return _respond(
@@ -60,8 +60,8 @@ def reveal_item(request, pk: int):
     )
 
 
-@login_required
 @require_POST
+@login_required
 def reveal_appointment(request, pk: int):
     appointment = postal_selectors.appointment_for_user_or_404(request.user, pk)
     return _respond(

@@ -30,7 +30,7 @@ from reports.weeks import WeekError, parse_week
 from tests.dossiers.conftest import at
 
 FUZZ = settings(
-    max_examples=120,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     database=None,
@@ -187,7 +187,7 @@ s10_like = st.one_of(
 )
 
 
-@FUZZ
+@settings(FUZZ, max_examples=200)
 @given(code=s10_like)
 def test_s10_parser_accepts_or_explains(code):
     try:
@@ -224,7 +224,7 @@ week_like = st.one_of(
 )
 
 
-@FUZZ
+@settings(FUZZ, max_examples=200)
 @given(text=st.one_of(st.none(), week_like))
 def test_week_parser_accepts_or_explains(text):
     try:
@@ -238,7 +238,7 @@ def test_week_parser_accepts_or_explains(text):
 
 
 @pytest.mark.django_db
-@FUZZ
+@settings(FUZZ, max_examples=40)  # whole dashboard pages; the parser itself gets 200 below
 @given(text=week_like)
 def test_reports_pages_answer_every_week(client, leader, text):
     client.force_login(leader)
