@@ -23,7 +23,7 @@ CSRF = "loadtestcsrftokenloadtestcsrf32"[:32].ljust(32, "x")
 def require_postgres() -> None:
     if connection.vendor != "postgresql":
         pytest.skip(
-            "needs PostgreSQL (DATABASE_URL): subprocess servers cannot share SQLite's in-memory test database"
+            "needs PostgreSQL (DATABASE_URL): subprocesses cannot share an in-memory SQLite test database"
         )
 
 
