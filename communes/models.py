@@ -297,19 +297,43 @@ class NetworkAction(models.Model):
         return self.is_open and self.due_date < timezone.localdate()
 
 
+class AppendOnlyError(ValueError):
+    """Raised on any attempt to change or delete a history row."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk ``update()``/``delete()`` would bypass the model guard below, so they refuse too.
+
+    ``bulk_create`` stays allowed: appending is what history is for. (Deleting the parent row in
+    bulk still cascades in the database; dossiers, items and offices are never deleted by the
+    application — their admins are read-only or without delete rights.)
+    """
+
+    def update(self, **kwargs):
+        raise AppendOnlyError(f"{self.model.__name__} rows are append-only.")
+
+    def delete(self):
+        raise AppendOnlyError(f"{self.model.__name__} rows are append-only.")
+
+    update.queryset_only = True
+    delete.queryset_only = True
+
+
 class AppendOnlyModel(models.Model):
     """History rows are written once and never edited or deleted (healthchecks' ``Flip``)."""
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         abstract = True
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
-            raise ValueError(f"{type(self).__name__} rows are append-only.")
+            raise AppendOnlyError(f"{type(self).__name__} rows are append-only.")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise ValueError(f"{type(self).__name__} rows are append-only.")
+        raise AppendOnlyError(f"{type(self).__name__} rows are append-only.")
 
 
 class NetworkActionEvent(AppendOnlyModel):

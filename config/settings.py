@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "dossiers",
     "postal",
     "reports",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -119,6 +120,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0, minimum=0)
+
+# Personal data retention: applicants of dossiers closed longer ago than this are anonymised by
+# `manage.py anonymise_dossiers` (privacy app, docs/security.md).
+RETENTION_YEARS = env_int("RETENTION_YEARS", 5, minimum=1)
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]

@@ -16,6 +16,7 @@ urlpatterns = [
     path("track/", include("dossiers.urls_public")),
     path("postal/", include("postal.urls")),
     path("reports/", include("reports.urls")),
+    path("privacy/", include("privacy.urls")),
 ]
 
 if settings.DEBUG:

@@ -142,7 +142,8 @@ class DocumentForm(forms.Form):
     count = forms.IntegerField(label=_("Copies"), min_value=1, max_value=99, initial=1)
 
 
-DocumentFormSet = forms.formset_factory(DocumentForm, extra=2, max_num=40, validate_max=True)
+# absolute_max: a forged TOTAL_FORMS of thousands must not build (and render) a thousand forms.
+DocumentFormSet = forms.formset_factory(DocumentForm, extra=2, max_num=40, absolute_max=40, validate_max=True)
 
 
 def documents_initial(procedure: Procedure | None) -> list[dict]:

@@ -318,6 +318,12 @@ def _parse_moment(value, column: str) -> datetime | None:
                 _("%(column)s “%(value)s” is not a date as dd/mm/yyyy or dd/mm/yyyy hh:mm.")
                 % {"column": column, "value": text[:40]}
             )
+    if not 2000 <= moment.year <= 2999:
+        # Year 0001 would overflow when converted to UTC; no one-stop dossier is that old.
+        raise ValueError(
+            _("%(column)s “%(value)s” is not a plausible date (years 2000 to 2999).")
+            % {"column": column, "value": _text(value)[:40]}
+        )
     if timezone.is_naive(moment):
         moment = moment.replace(tzinfo=workdays.TZ)
     return moment

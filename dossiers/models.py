@@ -12,7 +12,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from communes.models import AdministrativeUnit
+from communes.models import AdministrativeUnit, AppendOnlyModel
 
 
 class ProcedureField(models.Model):
@@ -281,7 +281,7 @@ class DossierDocument(models.Model):
         return self.name
 
 
-class DossierEvent(models.Model):
+class DossierEvent(AppendOnlyModel):
     """Append-only history: one row per change, never edited."""
 
     dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="events")

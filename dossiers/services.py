@@ -149,8 +149,17 @@ def _aware(moment: datetime) -> datetime:
     return moment
 
 
+# One-stop desks keep no dossiers older than this; an earlier date is a typing error (and a year
+# like 0001 would overflow when converted to UTC).
+EARLIEST_RECEIVED = datetime(2000, 1, 1, tzinfo=workdays.TZ)
+
+
 def validate_received_at(received_at: datetime, *, now: datetime | None = None) -> datetime:
     received_at = _aware(received_at)
+    if received_at < EARLIEST_RECEIVED:
+        raise ValidationError(
+            {"received_at": _("The received date must be in the year 2000 or later.")}, code="too_old"
+        )
     if received_at > (now or timezone.now()) + FUTURE_TOLERANCE:
         raise ValidationError({"received_at": _("The received date cannot be in the future.")}, code="future")
     return received_at

@@ -241,7 +241,10 @@ def _preview(data) -> dict:
     """What the due date will be, from the procedure, channel and receipt time entered so far."""
     if not data:
         return {}
-    procedure = Procedure.objects.filter(pk=data.get("procedure") or None, active=True).first()
+    raw_procedure = (data.get("procedure") or "").strip()
+    if not (raw_procedure.isascii() and raw_procedure.isdigit() and len(raw_procedure) <= 18):
+        return {}  # not a catalogue id: the form itself says so
+    procedure = Procedure.objects.filter(pk=int(raw_procedure), active=True).first()
     if procedure is None:
         return {}
     try:

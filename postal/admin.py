@@ -1,7 +1,9 @@
 """Admin: read-mostly views for administrators; history rows are never edited here."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
+from dossiers.personal import mask_phone
 from postal.models import (
     DeliveryAttempt,
     Handover,
@@ -24,6 +26,22 @@ class ReadOnlyInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyHistoryAdmin(admin.ModelAdmin):
+    """History tables can be read, never added to, changed or deleted here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 class ItemEventInline(ReadOnlyInline):
     model = ItemEvent
@@ -43,9 +61,15 @@ class PostalItemAdmin(admin.ModelAdmin):
     list_filter = ("direction", "status", "tier")
     search_fields = ("code", "dossier__code")
     raw_id_fields = ("dossier", "post_office", "created_by")
-    readonly_fields = ("code", "status", "version", "delivered_at", "attempts")
+    # The recipient's phone appears masked only (docs/security.md).
+    exclude = ("recipient_phone",)
+    readonly_fields = ("code", "status", "version", "delivered_at", "attempts", "masked_recipient_phone")
     list_select_related = ("post_office",)
     inlines = [DeliveryAttemptInline, ItemEventInline]
+
+    @admin.display(description=_("recipient phone"))
+    def masked_recipient_phone(self, obj):
+        return mask_phone(obj.recipient_phone)
 
 
 class HandoverLineInline(ReadOnlyInline):
@@ -72,6 +96,17 @@ class PickupAppointmentAdmin(admin.ModelAdmin):
     list_display = ("slot_start", "citizen_name", "commune", "post_office", "assigned_to", "status")
     list_filter = ("status",)
     raw_id_fields = ("commune", "procedure", "post_office", "assigned_to", "dossier", "created_by")
+    # The citizen's phone appears masked only; it is entered on the appointment page.
+    exclude = ("citizen_phone",)
+    readonly_fields = ("masked_citizen_phone",)
+
+    @admin.display(description=_("phone"))
+    def masked_citizen_phone(self, obj):
+        return mask_phone(obj.citizen_phone)
+
+    def has_add_permission(self, request):
+        # An appointment needs a phone number, which this form does not take.
+        return False
 
 
 class TaskTransferEventInline(ReadOnlyInline):
@@ -87,3 +122,19 @@ class TaskTransferAdmin(admin.ModelAdmin):
     raw_id_fields = ("unit",)
     filter_horizontal = ("staff",)
     inlines = [TaskTransferEventInline]
+
+
+@admin.register(ItemEvent)
+class ItemEventAdmin(ReadOnlyHistoryAdmin):
+    list_display = ("at", "item", "action", "from_status", "to_status", "actor")
+    list_filter = ("action",)
+    search_fields = ("item__code",)
+    list_select_related = ("item", "actor")
+    show_full_result_count = False
+
+
+@admin.register(TaskTransferEvent)
+class TaskTransferEventAdmin(ReadOnlyHistoryAdmin):
+    list_display = ("at", "transfer", "action", "actor")
+    list_filter = ("action",)
+    list_select_related = ("transfer", "actor")

@@ -8,7 +8,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from communes.models import AdministrativeUnit, PostOffice
+from communes.models import AdministrativeUnit, AppendOnlyModel, PostOffice
 from dossiers.models import Dossier, Procedure, ProcedureField
 
 
@@ -101,7 +101,7 @@ class PostalItem(models.Model):
         return self.code
 
 
-class ItemEvent(models.Model):
+class ItemEvent(AppendOnlyModel):
     """Append-only history of an item: one row per scan or change."""
 
     item = models.ForeignKey(PostalItem, on_delete=models.CASCADE, related_name="events")
@@ -283,7 +283,7 @@ class ItemCodeSequence(models.Model):
     last_number = models.PositiveIntegerField(default=0)
 
 
-class TaskTransferEvent(models.Model):
+class TaskTransferEvent(AppendOnlyModel):
     """Append-only history of a task transfer: planned, changed, done, with who did it."""
 
     transfer = models.ForeignKey(TaskTransfer, on_delete=models.CASCADE, related_name="events")

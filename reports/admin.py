@@ -40,6 +40,29 @@ class TargetChangeInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TargetChange)
+class TargetChangeAdmin(admin.ModelAdmin):
+    """The history of targets: read-only, appended by TargetAdmin.save_model."""
+
+    list_display = ("at", "target", "old_value", "new_value", "actor")
+    list_select_related = ("target", "target__unit", "actor")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Target)
 class TargetAdmin(admin.ModelAdmin):

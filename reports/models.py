@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from communes.models import AdministrativeUnit
+from communes.models import AdministrativeUnit, AppendOnlyModel
 
 # Counters of a WeeklyRate row, in the order reports show them. Rollups and period sums add
 # exactly these fields.
@@ -163,7 +163,7 @@ class Target(models.Model):
         return f"{self.unit} {self.year} {self.get_metric_display()}: {self.value} %"
 
 
-class TargetChange(models.Model):
+class TargetChange(AppendOnlyModel):
     """Append-only history of targets: who set what, when."""
 
     target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="changes")

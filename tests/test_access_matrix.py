@@ -141,6 +141,23 @@ ACCESS: dict[str, Access] = {
     "postal:transfer_detail": Access(
         answers(403, post_manager=200, leader=200, administrator=200), obj("transfer")
     ),
+    # Showing a phone or identity number: the receiving desk and the post office handling an
+    # item of the dossier; everyone else in scope 403, outside 404 (privacy/rules.py).
+    "privacy:reveal_dossier": Access(
+        POST_ONLY,
+        lambda w: [w["dossier"].pk, "phone"],
+        post={ANON: 302, OTHER_OFFICIAL: 404, OTHER_POSTAL: 404, MANAGER: 403, LEADER: 403, ADMIN: 403},
+    ),
+    "privacy:reveal_item": Access(
+        POST_ONLY,
+        obj("item"),
+        post={ANON: 302, OTHER_OFFICIAL: 404, OTHER_POSTAL: 404, MANAGER: 403, LEADER: 403, ADMIN: 403},
+    ),
+    "privacy:reveal_appointment": Access(
+        POST_ONLY,
+        obj("appointment"),
+        post={ANON: 302, OTHER_OFFICIAL: 404, OTHER_POSTAL: 404, MANAGER: 403, LEADER: 403, ADMIN: 403},
+    ),
     # Reports.
     "reports:dashboard": Access(answers(200, postal_staff=403, other_postal_staff=403, post_manager=403)),
     "reports:run_status": Access(

@@ -1,0 +1,99 @@
+"""With Redis down the web app keeps answering and defers work; the work runs once Redis and a
+worker are back (faults 7a), and an import killed halfway leaves only whole dossiers (7c)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+
+from bench.loadgen import Session
+from reports.models import ComputationRun
+from reports.weeks import week_label
+from tests.services.live import env_for, require_postgres, session_cookies, start_worker, wait_until
+from tests.services.private import BASE, Gunicorn, PrivateRedis, manage
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+def test_recompute_asked_while_redis_is_down_runs_when_it_is_back(leader):
+    require_postgres()
+    redis = PrivateRedis()  # its port is reserved but nothing listens yet: Redis is "down"
+    env = env_for(redis.url())
+    web = Gunicorn(env, workers=1)
+    worker = None
+    try:
+        session = Session("127.0.0.1", web.port, cookies=session_cookies(leader))
+        status, _ = session.request("GET", "/reports/")
+        assert status == 200
+        monday = date(2026, 3, 2)
+        status, _ = session.request("POST", "/reports/recompute/", {"week": week_label(monday)})
+        assert status == 302  # back to the dashboard with "could not be queued", not a 500
+        status, _ = session.request("GET", "/reports/")
+        assert status == 200
+        run = ComputationRun.objects.get()
+        assert run.status == ComputationRun.Status.PENDING
+
+        redis.start()
+        worker = start_worker(env)
+        # The periodic task (process_dirty_weeks) re-sends pending runs; call it as beat would.
+        manage("shell", "-c", "from reports.tasks import process_dirty_weeks_task as t; t.delay()", env=env)
+        wait_until(
+            lambda: ComputationRun.objects.get(pk=run.pk).status == ComputationRun.Status.DONE,
+            timeout=90,
+            what="the deferred recomputation",
+        )
+    finally:
+        web.stop()
+        if worker:
+            worker.terminate()
+            worker.wait(timeout=30)
+        redis.stop()
+
+
+def test_import_killed_halfway_leaves_only_whole_dossiers_and_a_rerun_completes(
+    tmp_path, official, commune, procedure
+):
+    require_postgres()
+    from dossiers.models import Dossier, DossierEvent, ImportJob
+
+    procedure.national_code = "1.001193"
+    procedure.save()
+    rows = 6000
+    path = tmp_path / "big.csv"
+    header = ",".join(
+        ["ma_ho_so", "ma_thu_tuc", "ma_don_vi", "ho_ten_nguoi_nop", "kenh_tiep_nhan",
+         "hinh_thuc_tra_ket_qua", "trang_thai", "ngay_tiep_nhan"]
+    )  # fmt: skip
+    lines = [header] + [
+        f"000.01.16.H44-260302-{n:04d},1.001193,19111,Người nộp {n},1,bcci,2,02/03/2026 09:15"
+        for n in range(1, rows + 1)
+    ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    env = env_for("", MEDIA_ROOT=str(tmp_path / "media"))
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "import_dossiers", str(path), "--user", official.username],
+        cwd=BASE, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_until(lambda: 0 < Dossier.objects.count() < rows, timeout=120, what="the import writing")
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    written = Dossier.objects.count()
+    assert 0 < written < rows
+    # Whole batches only: every dossier written has its import event; none is half there.
+    assert DossierEvent.objects.filter(action="dossier.imported").count() == written
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.RUNNING  # it says it did not finish
+
+    # Re-running the same job (upsert by code) completes it without duplicates.
+    manage("shell", "-c", f"from dossiers.importing import run_import; run_import({job.pk})", env=env)
+    assert Dossier.objects.count() == rows
+    assert DossierEvent.objects.filter(action="dossier.imported").count() == rows
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE
