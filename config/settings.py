@@ -124,6 +124,9 @@ AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0, minimum=0)
 # Personal data retention: applicants of dossiers closed longer ago than this are anonymised by
 # `manage.py anonymise_dossiers` (privacy app, docs/security.md).
 RETENTION_YEARS = env_int("RETENTION_YEARS", 5, minimum=1)
+# Lifetime of the weekly-rate computation lock; its holder renews it while it runs, so a killed
+# worker blocks the next run for at most this long.
+REPORTS_LOCK_SECONDS = env_int("REPORTS_LOCK_SECONDS", 120, minimum=2)
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]

@@ -222,3 +222,28 @@ def _fields(procedure, unit, **fields) -> dict:
 
 def _event_fields(event) -> dict:
     return {"item": event.item, "at": event.at, "action": event.action, "to_status": event.to_status}
+
+
+def test_the_lock_is_kept_alive_while_its_holder_works_and_expires_when_it_dies(settings):
+    import time
+
+    from django.core.cache import cache
+
+    from reports.locks import LOCK_KEY, ComputationBusy, computation_lock
+
+    settings.CELERY_BROKER_URL = ""  # the local cache holds the lock here
+    cache.delete(LOCK_KEY)
+    with computation_lock(timeout=2):
+        time.sleep(3)  # longer than the lock's lifetime: the heartbeat renewed it
+        with pytest.raises(ComputationBusy), computation_lock(timeout=2):
+            pass
+    # Released on exit.
+    with computation_lock(timeout=2):
+        pass
+    # A holder that died (nobody renews): the lock is free again after its lifetime.
+    cache.add(LOCK_KEY, "a-killed-worker", 1)
+    with pytest.raises(ComputationBusy), computation_lock(timeout=2):
+        pass
+    time.sleep(1.5)
+    with computation_lock(timeout=2):
+        pass
