@@ -30,6 +30,11 @@ app.conf.beat_schedule = {
         "task": "reports.finalise_previous_week",
         "schedule": crontab(hour=23, minute=30, day_of_week="mon"),
     },
+    # Dossiers: imports uploaded while the broker was down are sent once it answers again.
+    "dossiers-resend-deferred-imports": {
+        "task": "dossiers.resend_deferred_imports",
+        "schedule": crontab(minute="*/5"),
+    },
     # Reports: the last 8 weeks every night, so late entries and corrections are counted.
     "reports-recompute-recent-weeks": {
         "task": "reports.recompute_recent_weeks",

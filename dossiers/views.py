@@ -495,20 +495,10 @@ def import_upload(request):
 
 
 def _queue_import(job: ImportJob) -> None:
-    from dossiers.tasks import run_import
+    from dossiers.tasks import queue_import
 
-    def send():
-        try:
-            run_import.delay(job.pk)
-        except Exception:  # broker unreachable: say so on the job instead of a server error
-            logger.exception("could not queue import job %s", job.pk)
-            ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PENDING).update(
-                status=ImportJob.Status.FAILED,
-                message=_("The background worker cannot be reached; upload the file again later."),
-                finished_at=timezone.now(),
-            )
-
-    transaction.on_commit(send)
+    # With the broker down the job waits and is sent by the periodic task once it is back.
+    transaction.on_commit(lambda: queue_import(job.pk))
 
 
 def _job_for(request, pk: int) -> ImportJob:

@@ -364,7 +364,7 @@ def test_large_upload_is_queued_after_commit_and_the_task_imports_it(
     assert "every 1s" not in client.get(reverse("dossiers:import_status", args=[job.pk])).text
 
 
-def test_unreachable_broker_marks_the_job_failed_with_a_message(
+def test_with_the_broker_down_the_import_waits_and_runs_once_it_is_back(
     client_for, official, catalogue, monkeypatch, django_capture_on_commit_callbacks
 ):
     from dossiers import tasks
@@ -374,13 +374,26 @@ def test_unreachable_broker_marks_the_job_failed_with_a_message(
 
     monkeypatch.setattr(importing, "INLINE_IMPORT_BYTES", 10)
     monkeypatch.setattr(tasks.run_import, "delay", broker_down)
+    client = client_for(official)
     with django_capture_on_commit_callbacks(execute=True):
-        client_for(official).post(
+        response = client.post(
             reverse("dossiers:import_upload"), {"file": upload("c.csv", [row()]), "mode": "all"}
         )
+    assert response.status_code == 302  # no server error
     job = ImportJob.objects.get()
-    assert job.status == ImportJob.Status.FAILED and "tải tệp lên lại" in job.message
+    assert (job.status, job.phase) == (ImportJob.Status.PENDING, tasks.WAITING_FOR_QUEUE)
+    assert "chờ hệ thống xử lý nền" in client.get(reverse("dossiers:import_detail", args=[job.pk])).text
     assert not Dossier.objects.exists()
+    # Still down: the periodic task leaves it waiting.
+    assert tasks.resend_deferred_imports() == 0
+    assert ImportJob.objects.get().phase == tasks.WAITING_FOR_QUEUE
+    # The broker is back (tasks run in-process here): the periodic task sends it and it runs.
+    monkeypatch.undo()
+    monkeypatch.setattr(importing, "INLINE_IMPORT_BYTES", 10)
+    assert tasks.resend_deferred_imports() == 1
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE
+    assert Dossier.objects.count() == 1
 
 
 def test_import_pages_by_role_and_owner(client_for, official, other_official, leader, catalogue):
