@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('communes', '0002_network_actions'),
-        ('dossiers', '0003_trigram_name_search'),
+        ('dossiers', '0002_import_jobs_and_code_search'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
