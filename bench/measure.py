@@ -66,11 +66,10 @@ def list_figures(n):
     filtered = "/dossiers/?status=10&q=Nguy%E1%BB%85n"
     first = timed_requests(client, filtered, n)
     # A deep page: the keyset cursor of a dossier a year back, as "next page" links carry it.
-    deep_row = (
-        Dossier.objects.filter(status=10, applicant_name__icontains="Nguyễn")
-        .order_by("-received_at", "-id")
-        .values_list("received_at", "id")[5000:5001]
-    )
+    matching = Dossier.objects.filter(status=10, applicant_name__icontains="Nguyễn")
+    matching = matching.order_by("-received_at", "-id")
+    depth = min(5000, matching.count() // 2)  # 5,000 rows down, or half-way on a small database
+    deep_row = matching.values_list("received_at", "id")[depth : depth + 1]
     deep = None
     if deep_row:
         moment, pk = deep_row[0]
@@ -78,7 +77,7 @@ def list_figures(n):
 
         deep = timed_requests(client, f"{filtered}&after={quote(f'{moment.isoformat()}~{pk}')}", n)
     plain = timed_requests(client, "/dossiers/", n)
-    return {"first_page": first, "deep_page": deep, "unfiltered": plain}
+    return {"first_page": first, "deep_page": deep, "deep_rows": depth, "unfiltered": plain}
 
 
 def dashboard_figures(n):

@@ -220,6 +220,12 @@ class Dossier(models.Model):
             models.Index(fields=["receiving_unit", "-received_at", "-id"], name="dossier_unit_received_idx"),
             # Status filters and the "overdue / nearly due" lists of a unit.
             models.Index(fields=["receiving_unit", "status", "due_date"], name="dossier_unit_status_due_idx"),
+            # The dashboard's "late / nearly due" lists: open dossiers only (OPEN_STATUSES), by due date.
+            models.Index(
+                fields=["receiving_unit", "due_date", "id"],
+                name="dossier_open_due_idx",
+                condition=Q(status__in=[1, 2, 4, 5, 6]),
+            ),
             # Weekly rates: dossiers received / finished / returned in a week.
             models.Index(fields=["received_at"], name="dossier_received_idx"),
             models.Index(fields=["finished_at"], name="dossier_finished_idx"),

@@ -241,7 +241,10 @@ def dossiers_to_act_on(user, unit: AdministrativeUnit, today: date) -> dict:
     """Open dossiers of the unit's subtree that are late, or due within NEARLY_DUE_DAYS days."""
     open_dossiers = scoping.filter_by_unit(
         Dossier.objects.filter(
-            subtree_filter(unit, "receiving_unit__"), status__in=OPEN_STATUSES, due_date__isnull=False
+            # The subtree's units as a subquery, so the open-dossier index serves each unit.
+            receiving_unit__in=AdministrativeUnit.objects.filter(subtree_filter(unit)).values("pk"),
+            status__in=sorted(OPEN_STATUSES),
+            due_date__isnull=False,
         ),
         user,
         field="receiving_unit",
