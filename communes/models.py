@@ -336,12 +336,9 @@ class AppendOnlyModel(models.Model):
         raise AppendOnlyError(f"{type(self).__name__} rows are append-only.")
 
 
-class NetworkActionEvent(AppendOnlyModel):
-    """What happened to a network action: created, edited, started, done, cancelled."""
+class NetworkEvent(AppendOnlyModel):
+    """What the network's history rows share: who, when, what, from/to status, details."""
 
-    network_action = models.ForeignKey(
-        NetworkAction, on_delete=models.PROTECT, related_name="events", verbose_name=_("network action")
-    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -351,10 +348,25 @@ class NetworkActionEvent(AppendOnlyModel):
         verbose_name=_("by"),
     )
     at = models.DateTimeField(_("time"), default=timezone.now)
-    action = models.CharField(_("action"), max_length=40)  # e.g. "network_action.done"
+    # e.g. "network_action.done", "post_office.updated"
+    action = models.CharField(_("action"), max_length=40)
     from_status = models.CharField(_("from status"), max_length=12, blank=True)
     to_status = models.CharField(_("to status"), max_length=12, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
+class NetworkActionEvent(NetworkEvent):
+    """What happened to a network action: created, edited, started, done, cancelled."""
+
+    network_action = models.ForeignKey(
+        NetworkAction, on_delete=models.PROTECT, related_name="events", verbose_name=_("network action")
+    )
 
     class Meta:
         verbose_name = _("network action event")
@@ -362,35 +374,16 @@ class NetworkActionEvent(AppendOnlyModel):
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["network_action", "at"], name="network_action_event_idx")]
 
-    def __str__(self) -> str:
-        return f"{self.action} {self.at:%Y-%m-%d %H:%M}"
 
-
-class PostOfficeEvent(AppendOnlyModel):
+class PostOfficeEvent(NetworkEvent):
     """A change to a post office's record, with the fields that changed (``{field: [old, new]}``)."""
 
     post_office = models.ForeignKey(
         PostOffice, on_delete=models.PROTECT, related_name="events", verbose_name=_("post office")
     )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("by"),
-    )
-    at = models.DateTimeField(_("time"), default=timezone.now)
-    action = models.CharField(_("action"), max_length=40)  # e.g. "post_office.updated"
-    from_status = models.CharField(_("from status"), max_length=12, blank=True)
-    to_status = models.CharField(_("to status"), max_length=12, blank=True)
-    details = models.JSONField(_("details"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("post office event")
         verbose_name_plural = _("post office events")
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["post_office", "at"], name="post_office_event_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.action} {self.at:%Y-%m-%d %H:%M}"
