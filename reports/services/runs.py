@@ -12,7 +12,7 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
-from reports.locks import ComputationBusy
+from reports.locks import ComputationBusy, computation_lock
 from reports.models import ComputationRun
 from reports.services.aggregation import compute_weeks
 from reports.weeks import weeks_ending
@@ -98,8 +98,26 @@ def execute_run(*, run_id: int) -> ComputationRun | None:
     return run
 
 
+def recover_abandoned() -> int:
+    """Runs left "running" by a worker that died: only one computation runs at a time, so when
+    nobody holds the computation lock, no run is really running — queue those again."""
+    stale = ComputationRun.objects.filter(status=ComputationRun.Status.RUNNING)
+    if not stale.exists():
+        return 0
+    try:
+        with computation_lock():
+            ids = list(stale.values_list("id", flat=True))
+            ComputationRun.objects.filter(id__in=ids).update(status=ComputationRun.Status.PENDING)
+    except ComputationBusy:
+        return 0  # a computation is under way: its run is not abandoned
+    log.warning("recomputations %s were abandoned by a worker; queued again", ids)
+    return len(ids)
+
+
 def resend_pending() -> int:
-    """Queue the runs that could not be queued earlier (the broker was down)."""
+    """Queue the runs that could not be queued earlier (the broker was down), and runs a dead
+    worker abandoned."""
+    recover_abandoned()
     sent = 0
     for run in ComputationRun.objects.filter(status=ComputationRun.Status.PENDING).order_by("id")[:20]:
         sent += enqueue(run)

@@ -195,6 +195,31 @@ def test_a_run_that_cannot_be_queued_waits_and_runs_when_the_broker_is_back(
     assert run.status == ComputationRun.Status.QUEUED
 
 
+def test_a_run_abandoned_by_a_dead_worker_is_queued_again_once_its_lock_is_gone(
+    frozen, leader, broker_configured, monkeypatch
+):
+    from reports.locks import computation_lock
+
+    run = ComputationRun.objects.create(
+        requested_by=leader,
+        first_week=LAST_WEEK,
+        last_week=THIS_WEEK,
+        weeks_total=2,
+        weeks_done=1,
+        status=ComputationRun.Status.RUNNING,
+    )
+    sent = []
+    monkeypatch.setattr(runs, "_send", sent.append)
+    # While a computation holds the lock, a running run is really running: left alone.
+    with computation_lock():
+        assert runs.resend_pending() == 0
+    assert ComputationRun.objects.get(pk=run.pk).status == ComputationRun.Status.RUNNING
+    # Nobody holds the lock (its holder died and it expired): the run is queued again.
+    assert runs.resend_pending() == 1
+    assert sent == [run.pk]
+    assert ComputationRun.objects.get(pk=run.pk).status == ComputationRun.Status.QUEUED
+
+
 def test_a_failed_run_is_recorded_and_keeps_the_previous_rows(
     frozen, leader, procedure, commune, monkeypatch
 ):
