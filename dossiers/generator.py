@@ -504,7 +504,13 @@ class Generator:
 
     def day_counts(self, count: int) -> list[tuple[int, int]]:
         """(day, how many dossiers) for each working day of the period; volume grows over time."""
-        days = [d for d in self.cal.list if self.today - DAYS_OF_HISTORY <= d <= self.today]
+        # Days of the period on which the desk has opened by now (today only after 07:30 local,
+        # so a run just after midnight still makes every dossier it was asked for).
+        days = [
+            d
+            for d in self.cal.list
+            if self.today - DAYS_OF_HISTORY <= d <= self.today and self.now_m - d * 1440 - 5 >= 450
+        ]
         weights = [1 + 0.5 * (d - days[0]) / max(1, days[-1] - days[0]) for d in days]
         total = sum(weights)
         result, given, acc = [], 0, 0.0
@@ -526,9 +532,7 @@ class Generator:
             if n <= 0:
                 continue
             units = rng.choices(range(len(self.communes)), cum_weights=self.commune_cum, k=n)
-            latest = min(990, self.now_m - day * 1440 - 5)
-            if latest < 450:
-                continue
+            latest = min(990, self.now_m - day * 1440 - 5)  # ≥ 450: see day_counts
             minutes = sorted((rng.randint(450, latest), u) for u in units)
             for minute, unit_index in minutes:
                 self.dossier(day, minute, self.communes[unit_index], tables)

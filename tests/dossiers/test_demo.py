@@ -23,6 +23,21 @@ def test_catalogue_only_and_idempotent(db):
     assert not Procedure.objects.filter(presence_required=True, bcci_intake_allowed=True).exists()
 
 
+def test_a_run_just_after_midnight_makes_every_dossier_asked_for(commune, other_commune, official):
+    from datetime import datetime
+
+    from dossiers.workdays import TZ
+
+    demo.seed(options={"dossiers": 0}, stdout=StringIO())
+    # 00:05 on a working day (Thursday 26/11/2026): the desk has not opened yet today.
+    just_after_midnight = datetime(2026, 11, 26, 0, 5, tzinfo=TZ)
+    made = demo.generate_dossiers(
+        count=300, communes=[commune, other_commune], seed=7, now=just_after_midnight
+    )
+    assert made == Dossier.objects.count() == 300
+    assert not Dossier.objects.filter(received_at__gt=just_after_midnight).exists()
+
+
 def test_generated_history_is_consistent(commune, other_commune, official):
     demo.seed(options={"dossiers": 0}, stdout=StringIO())
     made = demo.generate_dossiers(count=300, communes=[commune, other_commune], seed=7)

@@ -73,7 +73,10 @@ def log_out(page) -> None:
     toggler = page.locator(".navbar-toggler")
     if toggler.is_visible():
         toggler.click()
-    page.get_by_role("button", name="Đăng xuất").click()
+        # Wait for the collapse animation to finish before reaching into the menu.
+        page.locator("#main-nav.show:not(.collapsing)").wait_for()
+    with page.expect_navigation(url="**/login/**"):
+        page.get_by_role("button", name="Đăng xuất").click()
     page.get_by_role("heading", name="Đăng nhập vào PostDesk").wait_for()
 
 
