@@ -14,12 +14,6 @@ from communes.models import NetworkAction, PostOffice
 from tests.conftest import make_user
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """These tests are about the network, not passwords: hash the fixtures' passwords quickly."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def repair_office(post_office):
     """The BĐVHX of Xã Hoàn Lão, with a leaking roof."""

@@ -13,12 +13,6 @@ from dossiers.workdays import TZ
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The shared fixtures hash a password per user; a fast hasher keeps these tests quick."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def fresh_calendar():
     """Calendar overrides are cached per process; each test starts from its own table."""
     calendar.forget_overrides()

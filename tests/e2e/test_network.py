@@ -12,11 +12,6 @@ from tests.e2e.conftest import log_in, log_out
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def leaking_bdvhx(post_office, other_post_office):
     """Xã Hoàn Lão's BĐVHX needs repair; Xã Bố Trạch's is fine."""

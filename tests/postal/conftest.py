@@ -70,9 +70,3 @@ def make_dossier(commune, procedure, post_office):
 @pytest.fixture
 def finished_dossier(make_dossier):
     return make_dossier()
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The shared fixtures create a user per role; a fast hasher keeps these tests quick."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
