@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from communes.models import AdministrativeUnit
+from config.widgets import QuickSelect
 from dossiers.models import (
     DeclineReason,
     DossierDocument,
@@ -24,7 +25,24 @@ DATETIME_FORMATS = ["%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%Y-%m-%dT%H:%M", "%d
 DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
 
 
-class ProcedureChoiceField(forms.ModelChoiceField):
+class ListedChoiceIterator(forms.models.ModelChoiceIterator):
+    """Reads the choices with one plain query. Django's iterator uses ``QuerySet.iterator()``,
+    which on PostgreSQL opens a server-side cursor (three round trips per select box)."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset.all():
+            yield self.choice(obj)
+
+
+class ListedModelChoiceField(forms.ModelChoiceField):
+    """A select box over a short table (procedures, fields, communes)."""
+
+    iterator = ListedChoiceIterator
+
+
+class ProcedureChoiceField(ListedModelChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.field.name} · {obj.name} ({obj.national_code})"
 
@@ -221,10 +239,13 @@ class DossierFilterForm(forms.Form):
         coerce=int,
         required=False,
         empty_value=None,
+        widget=QuickSelect,
     )
-    field = forms.ModelChoiceField(label=_("Field"), queryset=ProcedureField.objects.all(), required=False)
-    procedure = forms.ModelChoiceField(
-        label=_("Procedure"), queryset=Procedure.objects.order_by("name"), required=False
+    field = ListedModelChoiceField(
+        label=_("Field"), queryset=ProcedureField.objects.all(), required=False, widget=QuickSelect
+    )
+    procedure = ListedModelChoiceField(
+        label=_("Procedure"), queryset=Procedure.objects.order_by("name"), required=False, widget=QuickSelect
     )
     intake_channel = forms.TypedChoiceField(
         label=_("Intake"),
@@ -232,13 +253,17 @@ class DossierFilterForm(forms.Form):
         coerce=int,
         required=False,
         empty_value=None,
+        widget=QuickSelect,
     )
     return_channel = forms.ChoiceField(
-        label=_("Return"), choices=[("", _("All")), *ReturnChannel.choices], required=False
+        label=_("Return"),
+        choices=[("", _("All")), *ReturnChannel.choices],
+        required=False,
+        widget=QuickSelect,
     )
-    flag = forms.ChoiceField(label=_("Deadline"), choices=FLAG_CHOICES, required=False)
-    unit = forms.ModelChoiceField(
-        label=_("Commune"), queryset=AdministrativeUnit.objects.none(), required=False
+    flag = forms.ChoiceField(label=_("Deadline"), choices=FLAG_CHOICES, required=False, widget=QuickSelect)
+    unit = ListedModelChoiceField(
+        label=_("Commune"), queryset=AdministrativeUnit.objects.none(), required=False, widget=QuickSelect
     )
     received_from = forms.DateField(
         label=_("Received from"),

@@ -102,6 +102,19 @@ class Status(models.IntegerChoices):
     RETURNED = 10, _("Result returned")
 
 
+# Bootstrap badge colour of each status (lists, detail and action pages).
+STATUS_BADGES = {
+    Status.RETURNED: "text-bg-success",
+    Status.FINISHED: "text-bg-info",
+    Status.REFUSED: "text-bg-secondary",
+    Status.WITHDRAWN: "text-bg-secondary",
+    Status.STOPPED: "text-bg-secondary",
+    Status.SUPPLEMENT_REQUESTED: "text-bg-warning",
+    Status.FINANCIAL_OBLIGATION: "text-bg-warning",
+}
+DEFAULT_STATUS_BADGE = "text-bg-primary"
+
+
 class IntakeChannel(models.IntegerChoices):
     IN_PERSON = 1, _("In person")
     ONLINE = 2, _("Online")
@@ -236,6 +249,10 @@ class Dossier(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def status_badge(self) -> str:
+        return STATUS_BADGES.get(self.status, DEFAULT_STATUS_BADGE)
 
     @property
     def is_open(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import logging
 import tempfile
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib import messages
@@ -12,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -72,12 +74,56 @@ def dossier_list(request):
         {
             "form": form,
             "page": page,
+            "rows": _list_rows(page.rows),
             "query": query.urlencode(),
-            "today": timezone.localdate(),
-            "running_statuses": selectors.RUNNING_STATUSES,
             "can_act": can_act(request.user),
         },
     )
+
+
+@dataclass(slots=True)
+class ListRow:
+    """One line of the dossier list, ready to print: the template only writes these strings."""
+
+    url: str
+    code: str
+    applicant: str
+    procedure: str
+    received: str
+    due: str
+    overdue: bool
+    status: int
+    status_label: str
+    status_badge: str
+    return_label: str
+
+
+def _list_rows(dossiers: list[Dossier]) -> list[ListRow]:
+    """The page's rows formatted in Python: a list page of 50 rows costs a few milliseconds
+    instead of the template engine resolving, filtering and translating each cell."""
+    today = timezone.localdate()
+    statuses = {value: str(label) for value, label in Status.choices}
+    returns = {value: str(label) for value, label in ReturnChannel.choices}
+    rows = []
+    for dossier in dossiers:
+        received = timezone.localtime(dossier.received_at) if dossier.received_at else None
+        due = dossier.due_date
+        rows.append(
+            ListRow(
+                url=reverse("dossiers:detail", args=[dossier.pk]),
+                code=dossier.code,
+                applicant=dossier.applicant_name,
+                procedure=dossier.procedure.name,
+                received=received.strftime("%d/%m/%Y %H:%M") if received else "—",
+                due=due.strftime("%d/%m/%Y") if due else "—",
+                overdue=bool(due and due < today and dossier.status in selectors.RUNNING_STATUSES),
+                status=dossier.status,
+                status_label=statuses.get(dossier.status, str(dossier.status)),
+                status_badge=dossier.status_badge,
+                return_label=returns.get(dossier.return_channel, dossier.return_channel),
+            )
+        )
+    return rows
 
 
 EXPORT_HEADER = [

@@ -6,7 +6,10 @@ from datetime import date
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from dossiers.models import Dossier, DossierEvent, Status
 from dossiers.selectors import PAGE_SIZE
@@ -396,3 +399,33 @@ def test_menu_entries_by_role(client_for, official, leader, postal_staff):
     for user in (leader, postal_staff):
         names = {item["url_name"] for item in menu_for(user)}
         assert "dossiers:list" in names and "dossiers:create" not in names
+
+
+def test_list_rows_print_dates_badges_and_escaped_names(client_for, official, commune, bulk_dossiers):
+    (late,) = bulk_dossiers(commune, 1, status=Status.PROCESSING, due_offset=-2, name="Quá <b>Hạn</b>")
+    (done,) = bulk_dossiers(commune, 1, status=Status.RETURNED, due_offset=-2, name="Xong Rồi")
+    response = client_for(official).get(reverse("dossiers:list"))
+    html = response.text
+
+    def row(code):
+        at = html.index(code)
+        return html[html.rindex("<tr>", 0, at) : html.index("</tr>", at)]
+
+    late_row, done_row = row(late.code), row(done.code)
+    assert "Quá &lt;b&gt;Hạn&lt;/b&gt;" in late_row
+    assert late.due_date.strftime("%d/%m/%Y") in late_row and "Quá hạn" in late_row
+    assert "text-bg-primary" in late_row and "Đang xử lý" in late_row
+    assert "Quá hạn" not in done_row  # returned: never overdue
+    assert "text-bg-success" in done_row and "Đã trả kết quả" in done_row
+    received = timezone.localtime(done.received_at).strftime("%d/%m/%Y %H:%M")
+    assert received in done_row
+    assert f'href="{reverse("dossiers:detail", args=[done.pk])}"' in done_row
+
+
+def test_filter_selects_read_each_table_with_one_plain_query(client_for, official, birth_registration):
+    client = client_for(official)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("dossiers:list"), {"procedure": birth_registration.pk})
+    assert f'<option value="{birth_registration.pk}" selected>' in response.text
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert not any("COUNT(" in sql.upper() or "DECLARE" in sql.upper() for sql in statements)
