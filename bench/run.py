@@ -65,10 +65,9 @@ def seed(env, size: int) -> dict:
     out = manage(env, "seed_demo", "--dossiers", str(size), capture=True).stdout
     seconds = time.perf_counter() - started
     generated = re.search(r"Generated in [^\n]*", out)
-    return {
-        "seed_demo_seconds": round(seconds, 1),
-        "generator": generated.group(0) if generated else "already there",
-    }
+    if not generated:
+        return {"generator": "already there"}
+    return {"seed_demo_seconds": round(seconds, 1), "generator": generated.group(0)}
 
 
 def gunicorn(env, port: int) -> subprocess.Popen:
@@ -145,115 +144,328 @@ def _ms(figure: dict | None, key: str) -> str:
     return "–" if not figure else f"{figure[key]:.0f} ms"
 
 
-def render(result: dict) -> str:
-    """The Markdown figures of one results file."""
-    size, lines = result["size"], []
-    load = ", ".join(f"{x:.1f}" for x in result.get("load_average_before", []))
-    after = ", ".join(f"{x:.1f}" for x in result.get("load_average_after", []))
-    lines += [
-        f"### {size:,} dossiers ({result['date']}, load average {load} before the run, {after} after)",
-        "",
-        f"Generator (`seed_demo --dossiers {size}`): {result.get('generator', '–')}",
-        "",
-        "| measure (in-process) | requests | p50 | p95 | SQL queries |",
-        "|---|---|---|---|---|",
+def _size(size: int) -> str:
+    return f"{size // 1_000_000} M" if size % 1_000_000 == 0 else f"{size // 1000} k"
+
+
+def _generated_seconds(result: dict) -> float | None:
+    found = re.search(r"Generated in ([0-9.]+) s", result.get("generator", ""))
+    return float(found.group(1)) if found else None
+
+
+def _table(header: list[str], rows) -> list[str]:
+    rows = list(rows)
+    if not rows:
+        return []
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *("| " + " | ".join(str(cell) for cell in row) + " |" for row in rows),
     ]
-    pages = result["list"]
-    named = [
-        ("list, status filter + name search, first page", pages["first_page"]),
-        (f"list, same filter, deep page ({pages.get('deep_rows', 5000):,} rows down)", pages["deep_page"]),
-        ("list, no filter", pages["unfiltered"]),
-        ("leader dashboard", result["dashboard"]),
+
+
+def _loads(r: dict, key: str) -> str:
+    return ", ".join(f"{x:.1f}" for x in r.get(key, []))
+
+
+def _conditions(results: list[dict]) -> list[str]:
+    return _table(
+        ["size", "measured", "load average before → after", "generated"],
+        (
+            [
+                _size(r["size"]),
+                r["date"],
+                f"{_loads(r, 'load_average_before')} → {_loads(r, 'load_average_after')}",
+                r.get("generated_on", "–"),
+            ]
+            for r in results
+        ),
+    )
+
+
+def _generator(results: list[dict]) -> list[str]:
+    return _table(
+        ["size", "`seed_demo` wall time", "generator"],
+        (
+            [
+                _size(r["size"]),
+                f"{r['seed_demo_seconds']:.0f} s" if r.get("seed_demo_seconds") else "–",
+                r.get("generator", "–"),
+            ]
+            for r in results
+        ),
+    )
+
+
+def _page_cell(f: dict | None) -> str:
+    if not f:
+        return "–"
+    return f"p50 {f['p50_ms']:.0f} / p95 {f['p95_ms']:.0f} ms, {', '.join(map(str, f['queries']))} queries"
+
+
+def _pages(results: list[dict]) -> list[str]:
+    full = [r for r in results if r.get("list")]
+    if not full:
+        return []
+    measures = [
+        ("list, status filter + name search, first page", lambda r: r["list"]["first_page"]),
+        ("list, same filter, deep page", lambda r: r["list"]["deep_page"]),
+        ("list, no filter", lambda r: r["list"]["unfiltered"]),
+        ("leader dashboard", lambda r: r.get("dashboard")),
     ]
-    for name, figure in named:
-        if figure:
-            queries = ", ".join(str(q) for q in figure["queries"])
-            lines.append(
-                f"| {name} | {figure['requests']} | {_ms(figure, 'p50_ms')} | "
-                f"{_ms(figure, 'p95_ms')} | {queries} |"
-            )
-    weekly = result["weekly"]
-    lines += [
+    lines = _table(
+        ["measure", *(_size(r["size"]) for r in full)],
+        ([name, *(_page_cell(pick(r)) for r in full)] for name, pick in measures),
+    )
+    depth = ", ".join(f"{_size(r['size'])}: {r['list'].get('deep_rows', 0):,}" for r in full)
+    requests = ", ".join(sorted({str(r["list"]["first_page"]["requests"]) for r in full}))
+    return [
+        *lines,
         "",
-        f"Weekly job: one week {weekly['one_week_job_ms']:.0f} ms (bare grouped SQL "
-        f"{weekly['one_week_bare_sql_ms']:.0f} ms, best of 3); {weekly['weeks']} weeks "
-        f"{weekly['many_weeks_job_ms'] / 1000:.2f} s (bare SQL, week by week, "
-        f"{weekly['many_weeks_bare_sql_ms'] / 1000:.2f} s).",
+        f"Requests per measure: {requests}. Deep page: the cursor this many rows down ({depth}).",
     ]
-    if result.get("import"):
-        done = result["import"]
-        lines += [
-            "",
-            f"Import of a {done['rows']:,}-row CSV: {done['seconds']:.1f} s, peak RSS "
-            f"{done['peak_rss_mb']:.0f} MB, {done['created']:,} created.",
+
+
+def _weekly(results: list[dict]) -> list[str]:
+    def row(r):
+        w = r["weekly"]
+        ratio = w["one_week_job_ms"] / w["one_week_bare_sql_ms"] if w["one_week_bare_sql_ms"] else 0
+        return [
+            _size(r["size"]),
+            f"{w['one_week_job_ms']:.0f} ms",
+            f"{w['one_week_bare_sql_ms']:.0f} ms",
+            f"{ratio:.1f}×",
+            f"{w['many_weeks_job_ms'] / 1000:.2f} s",
+            f"{w['many_weeks_bare_sql_ms'] / 1000:.2f} s",
         ]
-    lines += [
-        "",
-        "| over HTTP (gunicorn, 2 workers) | requests | req/s | p50 | p95 | errors |",
-        "|---|---|---|---|---|---|",
+
+    header = [
+        "size",
+        "one week: job",
+        "one week: bare SQL",
+        "ratio",
+        "52 weeks: job",
+        "52 weeks: bare SQL, week by week",
     ]
+    return _table(header, (row(r) for r in results if r.get("weekly")))
+
+
+def _imports(results: list[dict]) -> list[str]:
+    return _table(
+        ["database", "rows imported", "time", "peak RSS", "created"],
+        (
+            [
+                _size(r["size"]),
+                f"{d['rows']:,}",
+                f"{d['seconds']:.1f} s",
+                f"{d['peak_rss_mb']:.0f} MB",
+                f"{d['created']:,}",
+            ]
+            for r in results
+            if (d := r.get("import"))
+        ),
+    )
+
+
+def _http(results: list[dict]) -> list[str]:
     runs = (("postal scan/update, 8 clients", "scan_update"), ("dossier list, 16 users", "list_16_users"))
-    for name, key in runs:
-        figure = result.get(key)
-        if figure:
-            lines.append(
-                f"| {name} | {figure['requests']} | {figure['rps']:.1f} | {_ms(figure, 'p50_ms')} | "
-                f"{_ms(figure, 'p95_ms')} | {figure['errors']} |"
+    return _table(
+        ["size", "run", "requests", "req/s", "p50", "p95", "errors"],
+        (
+            [
+                _size(r["size"]),
+                name,
+                f["requests"],
+                f"{f['rps']:.1f}",
+                _ms(f, "p50_ms"),
+                _ms(f, "p95_ms"),
+                f["errors"],
+            ]
+            for r in results
+            for name, key in runs
+            if (f := r.get(key))
+        ),
+    )
+
+
+def _verdict(ok: bool | None) -> str:
+    return "–" if ok is None else ("**met**" if ok else "**not met**")
+
+
+def _targets(results: list[dict]) -> list[str]:
+    """Each target of issue 7 against the largest complete size (1 M when measured)."""
+    full = [r for r in results if r.get("list") and r.get("scan_update")]
+    if not full:
+        return []
+    top = max(full, key=lambda r: r["size"])
+    at = _size(top["size"])
+    rows = []
+    seconds = top.get("seed_demo_seconds")
+    rows.append(
+        (
+            "generator: 1 M dossiers < 2 min",
+            f"`seed_demo` {seconds:.0f} s at {at}" if seconds else "–",
+            seconds < 120 if seconds and top["size"] >= 1_000_000 else None,
+        )
+    )
+    pages = [top["list"]["first_page"], top["list"]["deep_page"], top["list"]["unfiltered"]]
+    worst = max(p["p95_ms"] for p in pages if p)
+    rows.append(
+        ("list p95 ≤ 100 ms (first, deep, unfiltered)", f"worst p95 {worst:.0f} ms at {at}", worst <= 100)
+    )
+    counts = {
+        q
+        for r in full
+        for p in (r["list"]["first_page"], r["list"]["deep_page"], r["list"]["unfiltered"])
+        if p
+        for q in p["queries"]
+    }
+    sizes = ", ".join(_size(r["size"]) for r in sorted(full, key=lambda r: r["size"]))
+    rows.append(
+        (
+            "list: SQL queries per page constant as data grows",
+            f"{sorted(counts)} at {sizes}",
+            len(counts) == 1,
+        )
+    )
+    dash = top["dashboard"]["p95_ms"]
+    rows.append(("dashboard p95 ≤ 100 ms", f"p95 {dash:.0f} ms at {at}", dash <= 100))
+    w = top["weekly"]
+    ratio = w["one_week_job_ms"] / w["one_week_bare_sql_ms"]
+    rows.append(("weekly job, one week ≤ 2× bare SQL", f"{ratio:.1f}× at {at}", ratio <= 2))
+    many = w["many_weeks_job_ms"] / 1000
+    rows.append(("weekly job, 52 weeks ≤ 2 s", f"{many:.2f} s at {at}", many <= 2))
+    for r in results:
+        if r["size"] > top["size"] and r.get("weekly"):
+            big = r["weekly"]
+            rows.append(
+                (
+                    f"weekly job at {_size(r['size'])} (growth)",
+                    f"one week {big['one_week_job_ms']:.0f} ms, "
+                    f"52 weeks {big['many_weeks_job_ms'] / 1000:.2f} s",
+                    None,
+                )
             )
-    return "\n".join(lines) + "\n"
+    done = top.get("import")
+    if done:
+        ok = done["seconds"] <= 20 and done["peak_rss_mb"] <= 400
+        rows.append(
+            (
+                "import 100,000 rows ≤ 20 s, ≤ 400 MB",
+                f"{done['seconds']:.1f} s, {done['peak_rss_mb']:.0f} MB at {at}",
+                ok,
+            )
+        )
+    scan = top["scan_update"]
+    ok = scan["rps"] >= 150 and scan["p95_ms"] <= 100 and scan["errors"] == 0
+    rows.append(
+        (
+            "scan/update ≥ 150 req/s, p95 ≤ 100 ms, 0 errors",
+            f"{scan['rps']:.0f} req/s, p95 {scan['p95_ms']:.0f} ms, {scan['errors']} errors at {at}",
+            ok,
+        )
+    )
+    users = top["list_16_users"]
+    rows.append(
+        ("16 users on the list p95 ≤ 300 ms", f"p95 {users['p95_ms']:.0f} ms at {at}", users["p95_ms"] <= 300)
+    )
+    return _table(
+        ["target", "measured", "status"], ([name, measured, _verdict(ok)] for name, measured, ok in rows)
+    )
+
+
+def _plans(results: list[dict]) -> list[str]:
+    with_plans = [r for r in results if r.get("explain")]
+    if not with_plans:
+        return []
+    top = max(with_plans, key=lambda r: r["size"])
+    lines = [f"Plans at {_size(top['size'])} dossiers (`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)`):", ""]
+    for name, found in top["explain"].items():
+        lines += [f"**{name}**", "", "```", found["plan"], "```", ""]
+    return lines
+
+
+def render(results: list[dict]) -> str:
+    """The generated Markdown of docs/performance.md, from every results file."""
+    results = sorted(results, key=lambda r: r["size"])
+    parts = [
+        ("Targets", _targets(results)),
+        ("When and under what load", _conditions(results)),
+        ("Generator", _generator(results)),
+        ("Server time in process (Django test client, p50 / p95)", _pages(results)),
+        ("Weekly job (best of 3 for one week) against the bare grouped SQL", _weekly(results)),
+        ("Import of a CSV file (`manage.py import_dossiers`, a subprocess)", _imports(results)),
+        ("Over HTTP: gunicorn with 2 workers, load from a second process on loopback", _http(results)),
+        ("EXPLAIN of the hot queries", _plans(results)),
+    ]
+    out = []
+    for title, lines in parts:
+        if lines:
+            out += [f"### {title}", "", *lines, ""]
+    return "\n".join(out)
 
 
 def write_doc() -> None:
     """Rewrite the generated figures of docs/performance.md from bench/results/*.json."""
     results = [json.loads(path.read_text()) for path in RESULTS.glob("*.json")]
-    results = [result for result in results if "size" in result and "scan_update" in result]  # complete runs
-    results.sort(key=lambda r: r["size"], reverse=True)
+    results = [r for r in results if "size" in r and ("scan_update" in r or r.get("weekly_only"))]
     text = DOC.read_text()
     if BEGIN not in text or END not in text:
         return
-    body = "\n".join(render(result) for result in results)
     head, rest = text.split(BEGIN, 1)
     _old, tail = rest.split(END, 1)
-    DOC.write_text(f"{head}{BEGIN}\n\n{body}\n{END}{tail}")
+    DOC.write_text(f"{head}{BEGIN}\n\n{render(results)}\n{END}{tail}")
+
+
+def measure(size: int, duration: float, *, weekly_only: bool = False) -> None:
+    name = f"postdesk_scale_{label(size)}"
+    ensure_database(name)
+    env = {**os.environ, "DATABASE_URL": f"{PG}/{name}", "DEBUG": "false"}
+    env.setdefault("BENCH_REQUESTS", "200")
+    env.setdefault("BENCH_IMPORT_ROWS", str(min(100_000, size)))
+    if weekly_only:
+        env["BENCH_PARTS"] = "weekly"
+    result = {"size": size, "database": name, "date": datetime.now().isoformat(timespec="minutes")}
+    result["machine"] = f"{platform.machine()}, {os.cpu_count()} cores"
+    result["weekly_only"] = weekly_only
+    result["load_average_before"] = os.getloadavg()
+    result.update(seed(env, size))
+    previous = RESULTS / f"{label(size)}.json"
+    if result["generator"] == "already there" and previous.exists():
+        # The database was generated by an earlier run: keep that run's generator figures.
+        earlier = json.loads(previous.read_text())
+        if earlier.get("generator", "").startswith("Generated"):
+            result["generator"] = earlier["generator"]
+            result["seed_demo_seconds"] = earlier.get("seed_demo_seconds")
+            result["generated_on"] = earlier.get("generated_on", earlier.get("date"))
+    result.setdefault("generated_on", result["date"])
+    measured = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "measure.py")],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result.update(json.loads(measured.stdout.strip().splitlines()[-1]))
+    if not weekly_only:
+        result.update(http_figures(env, duration))
+    result["load_average_after"] = os.getloadavg()
+    previous.write_text(json.dumps(result, indent=2, default=str))
+    print(json.dumps({k: v for k, v in result.items() if k != "explain"}, indent=2, default=str))
 
 
 def main() -> None:
     if sys.argv[1:] == ["--doc"]:  # rewrite docs/performance.md from the results already there
         write_doc()
         return
-    sizes = [int(s) for s in os.environ.get("SIZES", "100000 1000000").split()]
+    sizes = [int(s) for s in os.environ.get("SIZES", "10000 100000 1000000").split()]
+    weekly_sizes = [int(s) for s in os.environ.get("WEEKLY_SIZES", "5000000").split()]
     duration = float(os.environ.get("BENCH_DURATION", "30"))
     RESULTS.mkdir(parents=True, exist_ok=True)
     for size in sizes:
-        name = f"postdesk_scale_{label(size)}"
-        ensure_database(name)
-        env = {**os.environ, "DATABASE_URL": f"{PG}/{name}", "DEBUG": "false"}
-        # A quick size stays quick: fewer timed requests, an import as large as the database.
-        env.setdefault("BENCH_REQUESTS", "200" if size >= 100_000 else "30")
-        env.setdefault("BENCH_IMPORT_ROWS", str(min(100_000, size)))
-        result = {"size": size, "database": name, "date": datetime.now().isoformat(timespec="minutes")}
-        result["machine"] = f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores"
-        result["load_average_before"] = os.getloadavg()
-        result.update(seed(env, size))
-        previous = RESULTS / f"{label(size)}.json"
-        if result["generator"] == "already there" and previous.exists():
-            # The database was generated by an earlier run: keep that run's generator figure.
-            earlier = json.loads(previous.read_text()).get("generator", "")
-            if earlier.startswith("Generated"):
-                note = " (when the database was created)"
-                result["generator"] = earlier if earlier.endswith(note) else earlier + note
-        measured = subprocess.run(
-            [sys.executable, str(ROOT / "bench" / "measure.py")],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        result.update(json.loads(measured.stdout.strip().splitlines()[-1]))
-        result.update(http_figures(env, duration))
-        result["load_average_after"] = os.getloadavg()
-        (RESULTS / f"{label(size)}.json").write_text(json.dumps(result, indent=2, default=str))
-        print(json.dumps({k: v for k, v in result.items() if k != "explain_list"}, indent=2, default=str))
+        measure(size, duration)
+    for size in weekly_sizes:
+        measure(size, duration, weekly_only=True)
     write_doc()
 
 
