@@ -118,7 +118,16 @@ class ItemEvent(AppendOnlyModel):
         verbose_name = _("item event")
         verbose_name_plural = _("item events")
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["item", "at"], name="item_event_timeline_idx")]
+        indexes = [
+            models.Index(fields=["item", "at"], name="item_event_timeline_idx"),
+            # Weekly rates (reports.services.aggregation.returned_to_sender_counts): returns to
+            # the agency in a range of weeks, a few rows among every scan of every item.
+            models.Index(
+                fields=["at", "item"],
+                name="item_event_returned_idx",
+                condition=Q(to_status=ItemStatus.RETURNED_TO_SENDER),
+            ),
+        ]
 
 
 class DeliveryAttempt(models.Model):

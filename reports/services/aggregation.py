@@ -1,9 +1,12 @@
 """The weekly aggregation: grouped SQL over dossiers and postal items into reports.WeeklyRate.
 
-One grouped query per measure for all the requested weeks (GROUP BY the receiving unit and the
-week, filtered counts); no Python loop over dossiers. District and province rows are sums of the
-rows under them. Weeks are replaced in one transaction, so a run killed half-way leaves the
-previous rows in place, and running it again gives identical rows. Definitions: docs/reports.md.
+One grouped query per measure for all the requested weeks (two for "open and overdue"): GROUP BY
+the receiving unit, the week and the few values a measure tells apart (channels, reason,
+timeliness), counted with COUNT(*) so that covering indexes serve them without reading the
+table; the groups (a few dozen per unit and week) are added up here, never the dossiers.
+District and province rows are sums of the rows under them. Weeks are replaced in one
+transaction, so a run killed half-way leaves the previous rows in place, and running it again
+gives identical rows. Definitions: docs/reports.md.
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
-from django.db import transaction
-from django.db.models import Case, Count, F, IntegerField, Q, Value, When
-from django.db.models.functions import TruncDate
+from django.db import connection, transaction
+from django.db.models import Case, Count, DateTimeField, F, Func, IntegerField, Q, Value, When
+from django.db.models.functions import Greatest, Least, TruncDate
 from django.utils import timezone
 
 from communes.models import AdministrativeUnit
@@ -29,33 +32,75 @@ log = logging.getLogger(__name__)
 TIMELINESS_VALUES = frozenset(Timeliness.values)
 
 Counts = dict[str, int]
+WEEK = timedelta(days=7)
 
 
-def _grouped(queryset, unit_field: str, **aggregates) -> dict[int, Counts]:
-    rows = queryset.order_by().values(unit_field).annotate(**aggregates)
-    return {row.pop(unit_field): row for row in rows}
+class WeekBin(Func):
+    """PostgreSQL's ``date_bin('7 days', value, origin)`` (PostgreSQL 14+): the start of the
+    7-day bin, counted from ``origin``, that holds the value. Integer arithmetic on
+    microseconds, no time zone rules: it gives local weeks only when the week boundaries are
+    exactly 7 × 24 hours apart (see Span)."""
+
+    function = "date_bin"
+    output_field = DateTimeField()
+
+    def __init__(self, expression, origin):
+        super().__init__(Value(WEEK), expression, Value(origin))
+
+
+class DayOnBins(Func):
+    """A date put on the time line of the bins, ``origin + (day - first_day) × 24 hours``.
+
+    Binned from ``origin`` it falls in bin floor((day - first_day) / 7): the week of a date,
+    exact whatever the time zone, since only day numbers are compared.
+    """
+
+    output_field = DateTimeField()
+
+    def __init__(self, expression, origin, first_day):
+        super().__init__(expression)
+        self.origin, self.first_day = origin, first_day
+
+    def as_sql(self, compiler, connection, **extra_context):
+        # Whole days in microseconds are multiples of 2**13: the product is exact in the double
+        # precision PostgreSQL multiplies intervals with, for any date a DateField can hold.
+        day_sql, day_params = compiler.compile(self.source_expressions[0])
+        return f"(%s + ({day_sql} - %s) * interval '24 hours')", [self.origin, *day_params, self.first_day]
 
 
 class Span:
     """Consecutive weeks counted together: week i runs from bounds[i] to bounds[i + 1].
 
-    ``index(field)`` is a SQL expression giving the week of a timestamp or date column: a
-    balanced CASE over the week boundaries (computed here in local time, so daylight saving or
-    an offset change would still give exact Monday boundaries), -1 before the first week,
-    ``len(mondays)`` after the last or when the column is NULL. About log2(weeks) comparisons
-    per row; the same SQL on SQLite and PostgreSQL.
+    ``week(field)`` is a SQL expression for the week of a timestamp column (``day_week`` for a
+    date column) and ``position(value)`` turns its value into the week's index: -1 before the
+    first week, ``len(mondays)`` after the last or when the column is NULL.
+
+    Two ways, giving the same rows:
+    - portable (SQLite, or a span over a change of UTC offset): a balanced CASE over the week
+      boundaries computed here in local time, so daylight saving or an offset change would
+      still give exact Monday boundaries; about log2(weeks) comparisons a row, and the planner
+      cannot estimate the groups (it sorts);
+    - binned (PostgreSQL, when every boundary of the span has the same UTC offset, as always in
+      Asia/Ho_Chi_Minh): ``date_bin`` from the first Monday 00:00, plain arithmetic, grouped by
+      hashing; the bin start is turned into the index here.
     """
 
-    def __init__(self, mondays: list[date]):
+    def __init__(self, mondays: list[date], *, binned: bool | None = None):
         self.mondays = mondays
         self.bounds = [*(week_bounds(monday)[0] for monday in mondays), week_bounds(mondays[-1])[1]]
         self.days = [*mondays, mondays[-1] + timedelta(days=7)]
         self.start, self.end = self.bounds[0], self.bounds[-1]
+        # Same offset at every boundary <=> boundaries exactly 7 × 24 h apart: date_bin is exact.
+        possible = connection.vendor == "postgresql" and len({b.utcoffset() for b in self.bounds}) == 1
+        if binned and not possible:
+            raise ValueError("date_bin weeks need PostgreSQL and one UTC offset over the span")
+        self.binned = possible if binned is None else binned
 
     def __len__(self) -> int:
         return len(self.mondays)
 
     def index(self, field: str, *, days: bool = False) -> Case | Value:
+        """The portable week index: a balanced CASE over the boundaries."""
         edges = self.days if days else self.bounds
 
         def node(lo: int, hi: int):  # how many edges are <= the value, known to be in [lo, hi]
@@ -70,61 +115,119 @@ class Span:
 
         return node(0, len(edges))
 
+    def week(self, field: str):
+        return WeekBin(F(field), self.start) if self.binned else self.index(field)
 
-def _by_week(queryset, unit_field: str, week, **aggregates) -> dict[tuple[int, int], Counts]:
+    def day_week(self, field: str):
+        if self.binned:
+            return WeekBin(DayOnBins(F(field), self.start, self.mondays[0]), self.start)
+        return self.index(field, days=True)
+
+    def first(self):
+        """The value ``week`` gives for the first week (to clamp with Greatest)."""
+        return Value(self.start) if self.binned else Value(0)
+
+    def after(self):
+        """The value ``week`` gives just after the last week (to clamp with Least)."""
+        return Value(self.end) if self.binned else Value(len(self))
+
+    def position(self, value) -> int:
+        if not self.binned:
+            return value
+        if value is None:
+            return len(self)
+        return max(-1, min(len(self), (value - self.start) // WEEK))
+
+
+def _by_week(span: Span, queryset, unit_field: str, field: str, *keys: str, **aggregates):
+    """Rows grouped by unit, the week of ``field`` and ``keys``: (unit, week index, row)."""
     rows = (
-        queryset.annotate(week_index=week).order_by().values(unit_field, "week_index").annotate(**aggregates)
+        queryset.annotate(week=span.week(field))
+        .order_by()
+        .values(unit_field, "week", *keys)
+        .annotate(**aggregates)
     )
-    return {(row.pop(unit_field), row.pop("week_index")): row for row in rows}
+    for row in rows:
+        yield row.pop(unit_field), span.position(row.pop("week")), row
+
+
+RECEIVED_COUNTERS = ("received", "received_bcci", "received_online", *DECLINE_COUNTERS.values())
+FINISHED_COUNTERS = {
+    Timeliness.EARLY: "finished_early",
+    Timeliness.ON_TIME: "finished_on_time",
+    Timeliness.LATE: "finished_late",
+}
 
 
 def received_counts(span: Span) -> dict[tuple[int, int], Counts]:
-    """Dossiers received in the week, by channel, and the reasons postal return was declined."""
-    declined = ~Q(return_channel=ReturnChannel.BCCI)
-    known = [reason for reason in DECLINE_COUNTERS if reason not in ("", "other")]
-    reasons = {
-        counter: Count("id", filter=declined & Q(decline_reason=reason))
-        for reason, counter in DECLINE_COUNTERS.items()
-        if reason != "other"
-    }
-    # Anything not among the known reasons (incl. "other") counts as other.
-    reasons["declined_other"] = Count(
-        "id", filter=declined & ~Q(decline_reason="") & ~Q(decline_reason__in=known)
-    )
-    return _by_week(
+    """Dossiers received in the week, by channel, and the reasons postal return was declined.
+
+    Grouped by the channels and the reason (a few dozen groups a unit and week) and counted
+    here: cheaper in SQL than a dozen filtered counts a row.
+    """
+    counts: dict[tuple[int, int], Counts] = {}
+    rows = _by_week(
+        span,
         Dossier.objects.filter(received_at__gte=span.start, received_at__lt=span.end),
         "receiving_unit_id",
-        span.index("received_at"),
-        received=Count("id"),
-        received_bcci=Count("id", filter=Q(intake_channel=IntakeChannel.BCCI)),
-        received_online=Count("id", filter=Q(intake_channel=IntakeChannel.ONLINE)),
-        **reasons,
+        "received_at",
+        "intake_channel",
+        "return_channel",
+        "decline_reason",
+        n=Count("*"),
     )
+    for unit_id, week, row in rows:
+        found = counts.setdefault((unit_id, week), dict.fromkeys(RECEIVED_COUNTERS, 0))
+        n = row["n"]
+        found["received"] += n
+        if row["intake_channel"] == IntakeChannel.BCCI:
+            found["received_bcci"] += n
+        elif row["intake_channel"] == IntakeChannel.ONLINE:
+            found["received_online"] += n
+        if row["return_channel"] != ReturnChannel.BCCI:
+            # Anything not among the known reasons (incl. "other") counts as other.
+            found[DECLINE_COUNTERS.get(row["decline_reason"], "declined_other")] += n
+    return counts
 
 
 def returned_counts(span: Span) -> dict[tuple[int, int], Counts]:
-    return _by_week(
+    counts: dict[tuple[int, int], Counts] = {}
+    rows = _by_week(
+        span,
         Dossier.objects.filter(returned_at__gte=span.start, returned_at__lt=span.end),
         "receiving_unit_id",
-        span.index("returned_at"),
-        returned=Count("id"),
-        returned_bcci=Count("id", filter=Q(return_channel=ReturnChannel.BCCI)),
+        "returned_at",
+        "return_channel",
+        n=Count("*"),
     )
+    for unit_id, week, row in rows:
+        found = counts.setdefault((unit_id, week), {"returned": 0, "returned_bcci": 0})
+        found["returned"] += row["n"]
+        if row["return_channel"] == ReturnChannel.BCCI:
+            found["returned_bcci"] += row["n"]
+    return counts
 
 
 def finished_counts(span: Span) -> dict[tuple[int, int], Counts]:
     """Processing ended in the week with a timeliness; withdrawn dossiers are left out."""
-    return _by_week(
+    counts: dict[tuple[int, int], Counts] = {}
+    rows = _by_week(
+        span,
         Dossier.objects.filter(finished_at__gte=span.start, finished_at__lt=span.end)
         .exclude(status=Status.WITHDRAWN)
         .filter(timeliness__in=TIMELINESS_VALUES),
         "receiving_unit_id",
-        span.index("finished_at"),
-        finished=Count("id"),
-        finished_early=Count("id", filter=Q(timeliness=Timeliness.EARLY)),
-        finished_on_time=Count("id", filter=Q(timeliness=Timeliness.ON_TIME)),
-        finished_late=Count("id", filter=Q(timeliness=Timeliness.LATE)),
+        "finished_at",
+        "timeliness",
+        n=Count("*"),
     )
+    for unit_id, week, row in rows:
+        found = counts.setdefault(
+            (unit_id, week), dict.fromkeys(["finished", *FINISHED_COUNTERS.values()], 0)
+        )
+        found["finished"] += row["n"]
+        found[FINISHED_COUNTERS[row["timeliness"]]] += row["n"]
+    return counts
 
 
 def overdue_counts(span: Span) -> dict[tuple[int, int], Counts]:
@@ -132,51 +235,56 @@ def overdue_counts(span: Span) -> dict[tuple[int, int], Counts]:
 
     A dossier is counted in the weeks from the first whose end is after its reception and whose
     Sunday is on or after its due date, to the last that ends before it was finished or returned:
-    a contiguous range. One grouped query returns how many dossiers of each unit have each
-    (first, last) range; the weeks in between are filled in here.
+    a contiguous range. Grouped queries return how many dossiers of each unit have each
+    (first, after last) range; the weeks in between are filled in here. Dossiers finished after
+    the first week's end and those not finished are two queries, so that each reads one range
+    of the index on finished_at (which carries the other columns: no table access).
     """
     first_end, last_end = span.bounds[1], span.bounds[-1]
-    rows = (
+    open_at_first_end = Q(returned_at__isnull=True) | Q(returned_at__gte=first_end)
+    candidates = (
         Dossier.objects.filter(received_at__lt=last_end, due_date__lt=span.days[-1])
         .exclude(status=Status.WITHDRAWN)
-        .filter(Q(finished_at__isnull=True) | Q(finished_at__gte=first_end))
-        .filter(Q(returned_at__isnull=True) | Q(returned_at__gte=first_end))
-        .annotate(
-            from_received=span.index("received_at"),
-            from_due=span.index("due_date", days=True),
-            until_finished=span.index("finished_at"),
-            until_returned=span.index("returned_at"),
-        )
-        .order_by()
-        .values("receiving_unit_id", "from_received", "from_due", "until_finished", "until_returned")
-        .annotate(n=Count("id"))
+        .filter(open_at_first_end)
     )
     counts: dict[tuple[int, int], Counts] = {}
-    for row in rows:
-        first = max(row["from_received"], row["from_due"], 0)
-        last = min(row["until_finished"], row["until_returned"], len(span)) - 1
-        for week in range(first, last + 1):
-            key = (row["receiving_unit_id"], week)
-            counts.setdefault(key, {"open_overdue": 0})["open_overdue"] += row["n"]
+    for part in (Q(finished_at__gte=first_end), Q(finished_at__isnull=True)):
+        rows = (
+            candidates.filter(part)
+            .annotate(
+                first=Greatest(span.week("received_at"), span.day_week("due_date"), span.first()),
+                after_last=Least(span.week("finished_at"), span.week("returned_at"), span.after()),
+            )
+            .order_by()
+            .values("receiving_unit_id", "first", "after_last")
+            .annotate(n=Count("*"))
+        )
+        for row in rows:
+            for week in range(span.position(row["first"]), span.position(row["after_last"])):
+                key = (row["receiving_unit_id"], week)
+                counts.setdefault(key, {"open_overdue": 0})["open_overdue"] += row["n"]
     return counts
 
 
 def delivered_counts(span: Span) -> dict[tuple[int, int], Counts]:
     """Result items delivered in the week; on target when the local delivery date <= target."""
-    return _by_week(
+    rows = _by_week(
+        span,
         PostalItem.objects.filter(
             direction=Direction.RETURN, delivered_at__gte=span.start, delivered_at__lt=span.end
         ).annotate(delivered_day=TruncDate("delivered_at", tzinfo=LOCAL_TZ)),
         "dossier__receiving_unit_id",
-        span.index("delivered_at"),
-        items_delivered=Count("id"),
+        "delivered_at",
+        items_delivered=Count("*"),
         items_on_target=Count("id", filter=Q(target_date__isnull=False, delivered_day__lte=F("target_date"))),
     )
+    return {(unit_id, week): row for unit_id, week, row in rows}
 
 
 def returned_to_sender_counts(span: Span) -> dict[tuple[int, int], Counts]:
     """Result items whose status became 'returned to the agency' in the week (from ItemEvent)."""
-    return _by_week(
+    rows = _by_week(
+        span,
         ItemEvent.objects.filter(
             to_status=ItemStatus.RETURNED_TO_SENDER,
             at__gte=span.start,
@@ -184,9 +292,10 @@ def returned_to_sender_counts(span: Span) -> dict[tuple[int, int], Counts]:
             item__direction=Direction.RETURN,
         ),
         "item__dossier__receiving_unit_id",
-        span.index("at"),
+        "at",
         items_returned_to_sender=Count("item_id", distinct=True),
     )
+    return {(unit_id, week): row for unit_id, week, row in rows}
 
 
 MEASURES: tuple[Callable, ...] = (
