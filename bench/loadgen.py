@@ -122,8 +122,13 @@ def run(
     login: tuple[str, str] | None = None,
     duration: float = 30.0,
     requests: int | None = None,
+    warmup: str | None = None,
 ) -> Result:
-    """Run `clients` threads; each calls step(session, i) for its i-th request."""
+    """Run `clients` threads; each calls step(session, i) for its i-th request.
+
+    ``warmup``: a path each client GETs after logging in, before the clock starts, so that the
+    server's first-request costs (connections, template loading) are not in the figures.
+    """
     parts = urlsplit(base_url)
     if not parts.hostname or (not parts.hostname.startswith(LOOPBACK) and parts.hostname != "::1"):
         raise ValueError("load runs only against loopback addresses")
@@ -147,6 +152,8 @@ def run(
         try:
             if login:
                 session.login(*login)
+            if warmup:
+                session.request("GET", warmup)
         finally:
             ready.wait()
         i = 0

@@ -132,8 +132,22 @@ def http_figures(env, duration: float) -> dict:
     server = gunicorn(env, port)
     try:
         base = f"http://127.0.0.1:{port}"
-        scan = loadgen.run(base, clients=8, step=scan_step, login=("buudien", PASSWORD), duration=duration)
-        users = loadgen.run(base, clients=16, step=list_step, login=("lanhdao", PASSWORD), duration=duration)
+        scan = loadgen.run(
+            base,
+            clients=8,
+            step=scan_step,
+            login=("buudien", PASSWORD),
+            duration=duration,
+            warmup=f"/postal/scan/?code={codes[0]}" if codes else "/",
+        )
+        users = loadgen.run(
+            base,
+            clients=16,
+            step=list_step,
+            login=("lanhdao", PASSWORD),
+            duration=duration,
+            warmup="/dossiers/",
+        )
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
