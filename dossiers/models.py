@@ -154,6 +154,7 @@ class Dossier(models.Model):
         on_delete=models.PROTECT,
         related_name="dossiers",
         verbose_name=_("receiving unit"),
+        db_index=False,  # three indexes below lead with the unit; a fourth would only slow writes
     )
     applicant_name = models.CharField(_("applicant"), max_length=150)
     applicant_phone = models.CharField(_("phone"), max_length=15, blank=True)
@@ -274,8 +275,8 @@ class Dossier(models.Model):
             models.Index(
                 fields=["returned_at", "receiving_unit", "return_channel"], name="dossier_week_returned_idx"
             ),
-            # Search by the beginning of a code (LIKE 'prefix%') on PostgreSQL.
-            models.Index(fields=["code"], name="dossier_code_prefix_idx", opclasses=["varchar_pattern_ops"]),
+            # Search by the beginning of a code (LIKE 'prefix%'): on PostgreSQL the unique code
+            # has Django's own varchar_pattern_ops index (dossiers_dossier_code_…_like).
         ]
 
     def __str__(self) -> str:
