@@ -253,10 +253,11 @@ def dossiers_to_act_on(user, unit: AdministrativeUnit, today: date) -> dict:
     nearly = open_dossiers.filter(
         due_date__gte=today, due_date__lte=today + timedelta(days=NEARLY_DUE_DAYS)
     ).order_by("due_date", "id")
+    shown = ("code", "due_date", "procedure__name", "receiving_unit__name")  # what the lists print
     return {
-        "late": list(late[:LIST_LIMIT]),
+        "late": list(late.only(*shown)[:LIST_LIMIT]),
         "late_count": late.count(),
-        "nearly_due": list(nearly[:LIST_LIMIT]),
+        "nearly_due": list(nearly.only(*shown)[:LIST_LIMIT]),
         "nearly_due_count": nearly.count(),
     }
 
