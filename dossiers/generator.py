@@ -236,6 +236,7 @@ class Table:
         self.day_idx = [i for i, c in enumerate(columns) if c in days]
         self.rows: list[tuple] = []
         self.written = 0
+        self.freeze = False  # PostgreSQL: emptied in this transaction, so COPY … FREEZE
         self.next_id = (model.objects.aggregate(m=models.Max("id"))["m"] or 0) + 1
 
     def take_id(self) -> int:
@@ -344,6 +345,8 @@ class _Writer:
         if self.postgres:
             quoted = ", ".join(connection.ops.quote_name(c) for c in table.columns)
             sql = f"COPY {connection.ops.quote_name(table.model._meta.db_table)} ({quoted}) FROM STDIN"
+            if table.freeze:
+                sql += " WITH (FREEZE)"
             self.queue.put((sql, "".join(map(self.formatters[id(table)], table.rows))))
         else:
             model, columns, convert = table.model, table.columns, self.convert
@@ -364,7 +367,12 @@ class _BulkLoad:
     """On PostgreSQL, for a table receiving at least as many rows as it holds: drop its secondary
     indexes, foreign keys and unique constraints for the load and put them back afterwards (one
     sort per index and one join per foreign key, instead of millions of single-row checks).
-    Re-adding a constraint validates every row, so the data is checked all the same."""
+    Re-adding a constraint validates every row, so the data is checked all the same.
+
+    When every target table is empty (a first load), they are also truncated in this transaction
+    (with any empty table referencing them), so that COPY can write the rows already frozen
+    (``COPY … FREEZE``): no hint bits to set and no pages to write again when the indexes are
+    built, ANALYZE reads them or autovacuum freezes them later."""
 
     def __init__(self, tables: list[Table], count: int):
         self.indexes: list[tuple[str, str]] = []
@@ -372,12 +380,16 @@ class _BulkLoad:
         if connection.vendor != "postgresql":
             return
         quote = connection.ops.quote_name
+        empty = []
         with connection.cursor() as cursor:
             for table in tables:
                 name = table.model._meta.db_table
                 cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {quote(name)} LIMIT %s) t", [count])  # noqa: S608
-                if cursor.fetchone()[0] >= count:
+                held = cursor.fetchone()[0]
+                if held >= count:
                     continue  # topping up a big table: keep everything in place
+                if held == 0:
+                    empty.append(table)
                 cursor.execute(
                     "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
                     "WHERE conrelid = %s::regclass AND contype IN ('f', 'u') ORDER BY contype DESC",
@@ -395,6 +407,33 @@ class _BulkLoad:
                 cursor.execute(f"ALTER TABLE {quote(table_name)} DROP CONSTRAINT {quote(constraint)}")
             for index, _definition in self.indexes:
                 cursor.execute(f"DROP INDEX {index}")
+            if empty and len(empty) == len(tables):
+                self._truncate(cursor, empty)
+
+    @staticmethod
+    def _truncate(cursor, tables: list[Table]) -> None:
+        """TRUNCATE the (empty) tables so COPY may freeze their rows. A table still referenced by
+        a foreign key can only be truncated together with the referencing table: those are added
+        when they are empty too; if one holds rows, nothing is truncated (plain COPY)."""
+        # As regclass input and output: names usable in SQL as they are.
+        names = [connection.ops.quote_name(table.model._meta.db_table) for table in tables]
+        while True:
+            cursor.execute(
+                "SELECT DISTINCT conrelid::regclass::text FROM pg_constraint WHERE contype = 'f' "
+                "AND confrelid = ANY(%s::regclass[]) AND NOT conrelid = ANY(%s::regclass[]) ORDER BY 1",
+                [names, names],
+            )
+            referencing = [row[0] for row in cursor.fetchall()]
+            if not referencing:
+                break
+            for name in referencing:
+                cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {name})")  # noqa: S608 - a catalogue name
+                if cursor.fetchone()[0]:
+                    return
+            names += referencing
+        cursor.execute(f"TRUNCATE {', '.join(names)}")
+        for table in tables:
+            table.freeze = True
 
     def restore(self) -> None:
         if not self.indexes and not self.constraints:
