@@ -54,3 +54,27 @@ def test_generated_history_is_consistent(commune, other_commune, official):
     day = local_date(latest.received_at)
     assert not Dossier.objects.filter(code=next_dossier_code(unit=commune, day=day)).exists()
     assert day <= today
+
+
+def test_a_second_run_tops_up_and_keeps_the_first_history(commune, other_commune, official):
+    # The first load may empty the tables it fills (PostgreSQL: TRUNCATE, then COPY … FREEZE);
+    # a later run must add to the rows already there, never replace them.
+    demo.seed(options={"dossiers": 0}, stdout=StringIO())
+    demo.generate_dossiers(count=120, communes=[commune, other_commune], seed=7)
+    first = set(Dossier.objects.values_list("code", flat=True))
+    events = DossierEvent.objects.count()
+    made = demo.generate_dossiers(count=40, communes=[commune, other_commune], seed=8)
+    assert made == 40 and Dossier.objects.count() == 160
+    assert first <= set(Dossier.objects.values_list("code", flat=True))
+    assert DossierEvent.objects.count() > events
+
+
+def test_integer_draws_are_in_range_and_repeatable():
+    from dossiers.generator import _Random
+
+    one, two = _Random(5), _Random(5)
+    draws = [one.randint(2, 5) for _ in range(2000)]
+    assert set(draws) == {2, 3, 4, 5}
+    assert draws == [two.randint(2, 5) for _ in range(2000)]
+    assert {one.randrange(3) for _ in range(500)} == {0, 1, 2}
+    assert {one.choice("ab") for _ in range(200)} == {"a", "b"}
