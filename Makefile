@@ -63,10 +63,12 @@ lock:
 	rm -rf .lockenv
 
 # Benchmarks on PostgreSQL (not part of the tests): creates postdesk_scale_<size> databases,
-# seeds them, measures, writes bench/results/<size>.json. `make bench SIZES=10000` is quick.
-SIZES ?= 100000 1000000
+# seeds them, measures, writes bench/results/<size>.json and the figures of docs/performance.md.
+# WEEKLY_SIZES: databases on which only the weekly job is timed. Quick: SIZES=20000 WEEKLY_SIZES=
+SIZES ?= 10000 100000 1000000
+WEEKLY_SIZES ?= 5000000
 bench: install-test
-	SIZES="$(SIZES)" $(PY) bench/run.py
+	SIZES="$(SIZES)" WEEKLY_SIZES="$(WEEKLY_SIZES)" $(PY) bench/run.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
