@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 # The number has four digits and grows past 9,999 rather than failing on a very busy day.
 _CODE = re.compile(r"^(?P<prefix>[0-9A-Za-z.]+(?:-[0-9A-Za-z.]+)*?)-(?P<day>\d{6})-(?P<number>\d{4,})$")
@@ -38,14 +39,23 @@ def parse_code(code: str) -> DossierCode:
     match = _CODE.match((code or "").strip())
     if not match:
         raise ValueError(f"not a dossier code: {code!r}")
-    try:
-        day = datetime.strptime(match["day"], "%y%m%d").date()
-    except ValueError:
-        raise ValueError(f"not a dossier code (bad date): {code!r}") from None
+    day = _code_day(match["day"])
+    if day is None:
+        raise ValueError(f"not a dossier code (bad date): {code!r}")
     number = int(match["number"])
     if number < 1:
         raise ValueError(f"not a dossier code (number 0): {code!r}")
     return DossierCode(prefix=match["prefix"], day=day, number=number)
+
+
+@lru_cache(maxsize=4096)
+def _code_day(digits: str) -> date | None:
+    """``YYMMDD`` as a date (None when it is not one); cached, as an import parses a code per row
+    and a file holds a few hundred distinct days."""
+    try:
+        return datetime.strptime(digits, "%y%m%d").date()
+    except ValueError:
+        return None
 
 
 def is_valid_code(code: str) -> bool:

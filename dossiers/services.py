@@ -40,6 +40,12 @@ logger = logging.getLogger(__name__)
 FUTURE_TOLERANCE = timedelta(minutes=2)
 MAX_DOCUMENT_COUNT = 99
 
+# The choices' values as sets, built once: ``Choices.values`` builds a new list on every access,
+# and validate_intake runs once per row of an import.
+RETURN_CHANNELS = frozenset(ReturnChannel.values)
+DECLINE_REASONS = frozenset(DeclineReason.values)
+DOCUMENT_FORMS = frozenset(DossierDocument.Form.values)
+
 
 # --- codes -----------------------------------------------------------------------------------
 
@@ -169,7 +175,6 @@ def clean_documents(documents: Iterable[dict]) -> list[dict]:
     """Validate the documents handed in; messages name the line (1-based)."""
     cleaned: list[dict] = []
     errors: list[str] = []
-    forms = set(DossierDocument.Form.values)
     for index, doc in enumerate(documents or (), start=1):
         name = str(doc.get("name") or "").strip()
         form = str(doc.get("form") or DossierDocument.Form.COPY)
@@ -181,7 +186,7 @@ def clean_documents(documents: Iterable[dict]) -> list[dict]:
             errors.append(_("Document %(n)d: the name is missing.") % {"n": index})
         elif len(name) > 300:
             errors.append(_("Document %(n)d: the name is longer than 300 characters.") % {"n": index})
-        if form not in forms:
+        if form not in DOCUMENT_FORMS:
             errors.append(_("Document %(n)d: choose original, certified copy or copy.") % {"n": index})
         if not 1 <= count <= MAX_DOCUMENT_COUNT:
             errors.append(
@@ -252,7 +257,7 @@ def validate_intake(
         intake_channel = IntakeChannel(int(intake_channel))
     except (TypeError, ValueError):
         add("intake_channel", _("Choose how the dossier was received."))
-    if return_channel not in ReturnChannel.values:
+    if return_channel not in RETURN_CHANNELS:
         add("return_channel", _("Choose how the result will be returned."))
 
     if procedure is not None:
@@ -266,8 +271,8 @@ def validate_intake(
     decline_note = " ".join((decline_note or "").split())
     if return_channel == ReturnChannel.BCCI:
         decline_reason, decline_note = "", ""
-    elif return_channel in ReturnChannel.values:
-        if decline_reason not in DeclineReason.values:
+    elif return_channel in RETURN_CHANNELS:
+        if decline_reason not in DECLINE_REASONS:
             add("decline_reason", _("Record why the citizen did not choose to receive the result by post."))
         elif decline_reason == DeclineReason.OTHER and not decline_note:
             add("decline_note", _("Describe the other reason."))

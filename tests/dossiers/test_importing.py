@@ -135,6 +135,45 @@ def test_changed_rows_update_the_dossier_and_record_what_changed(tmp_path, catal
     assert set(event.details["fields"]) == {"status", "returned_at"}
 
 
+def test_an_earlier_due_date_lowers_the_original_one_and_a_later_keeps_it(tmp_path, catalogue, official):
+    run(write_csv(tmp_path / "a.csv", [row(ngay_hen_tra="06/03/2026")]), user=official)
+    run(write_csv(tmp_path / "b.csv", [row(ngay_hen_tra="09/03/2026")]), user=official)
+    later = Dossier.objects.get()
+    assert (later.due_date, later.original_due_date) == (date(2026, 3, 9), date(2026, 3, 6))
+    job = run(write_csv(tmp_path / "c.csv", [row(ngay_hen_tra="05/03/2026")]), user=official)
+    earlier = Dossier.objects.get()
+    assert (earlier.due_date, earlier.original_due_date, earlier.version) == (date(2026, 3, 5),) * 2 + (3,)
+    assert job.updated_count == 1
+    assert earlier.events.filter(action="dossier.import_updated").last().details["fields"] == ["due_date"]
+
+
+def test_a_code_taken_by_another_unit_after_the_check_is_left_alone(
+    tmp_path, catalogue, official, other_commune, birth_registration, monkeypatch
+):
+    taken = Dossier.objects.create(
+        code="000.01.16.H44-260302-0008",
+        procedure=birth_registration,
+        receiving_unit=other_commune,
+        applicant_name="Lê Thị Hoa",
+        tracking_pin="123456",
+        status=Status.ACCEPTED,
+        received_at=at(2026, 3, 2, 8),
+    )
+    # The check saw no owner for the code (it was taken between the check and the writing).
+    monkeypatch.setattr(importing, "_owners", lambda codes: {})
+    path = write_csv(tmp_path / "race.csv", [row(), row("000.01.16.H44-260302-0008")])
+    job = run(path, user=official)
+    assert (job.status, job.created_count, job.updated_count, job.unchanged_count) == (
+        ImportJob.Status.DONE,
+        1,
+        0,
+        0,
+    )
+    taken.refresh_from_db()
+    assert (taken.receiving_unit, taken.applicant_name, taken.version) == (other_commune, "Lê Thị Hoa", 1)
+    assert not taken.events.exists()
+
+
 BAD_ROWS = [
     (row(ma_thu_tuc="9.999999"), "không có trong danh mục"),
     (row(so_dien_thoai="12345"), "Số điện thoại"),

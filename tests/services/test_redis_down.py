@@ -59,33 +59,57 @@ def test_import_killed_halfway_leaves_only_whole_dossiers_and_a_rerun_completes(
     tmp_path, official, commune, procedure
 ):
     require_postgres()
-    from dossiers.models import Dossier, DossierEvent, ImportJob
+    from django.db import connection, transaction
+
+    from dossiers.importing import BATCH_SIZE
+    from dossiers.models import Dossier, DossierCodeSequence, DossierEvent, ImportJob
 
     procedure.national_code = "1.001193"
     procedure.save()
-    rows = 6000
+    # Two batches; the second one's codes are of 1 March. The import is stopped in the middle of
+    # the second batch by holding that day's code sequence row, which the batch moves forward,
+    # so the kill lands inside the batch however fast the writing is.
+    rows = BATCH_SIZE + 1000
     path = tmp_path / "big.csv"
     header = ",".join(
         ["ma_ho_so", "ma_thu_tuc", "ma_don_vi", "ho_ten_nguoi_nop", "kenh_tiep_nhan",
          "hinh_thuc_tra_ket_qua", "trang_thai", "ngay_tiep_nhan"]
     )  # fmt: skip
     lines = [header] + [
-        f"000.01.16.H44-260302-{n:04d},1.001193,19111,Người nộp {n},1,bcci,2,02/03/2026 09:15"
+        f"000.01.16.H44-{'260302' if n <= BATCH_SIZE else '260301'}-{n:04d},1.001193,19111,"
+        f"Người nộp {n},1,bcci,2,02/03/2026 09:15"
         for n in range(1, rows + 1)
     ]
     path.write_text("\n".join(lines), encoding="utf-8")
+    blocker = DossierCodeSequence.objects.create(unit=commune, day=date(2026, 3, 1), last_number=0)
+
+    def second_batch_waits():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"
+            )
+            return cursor.fetchone()[0] > 0
+
     env = env_for("", MEDIA_ROOT=str(tmp_path / "media"))
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "import_dossiers", str(path), "--user", official.username],
-        cwd=BASE, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        wait_until(lambda: 0 < Dossier.objects.count() < rows, timeout=120, what="the import writing")
-        os.kill(process.pid, signal.SIGKILL)
-    finally:
-        process.wait(timeout=30)
+    with transaction.atomic():
+        DossierCodeSequence.objects.select_for_update().get(pk=blocker.pk)
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "import_dossiers", str(path), "--user", official.username],
+            cwd=BASE, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            wait_until(
+                lambda: Dossier.objects.count() == BATCH_SIZE and second_batch_waits(),
+                timeout=120,
+                what="the import writing its second batch",
+            )
+            os.kill(process.pid, signal.SIGKILL)
+        finally:
+            process.wait(timeout=30)
+    # The lock is released: the killed import's session finds its client gone and rolls back.
     written = Dossier.objects.count()
-    assert 0 < written < rows
+    assert written == BATCH_SIZE
     # Whole batches only: every dossier written has its import event; none is half there.
     assert DossierEvent.objects.filter(action="dossier.imported").count() == written
     job = ImportJob.objects.get()
@@ -97,3 +121,5 @@ def test_import_killed_halfway_leaves_only_whole_dossiers_and_a_rerun_completes(
     assert DossierEvent.objects.filter(action="dossier.imported").count() == rows
     job.refresh_from_db()
     assert job.status == ImportJob.Status.DONE
+    assert (job.created_count, job.unchanged_count) == (rows - BATCH_SIZE, BATCH_SIZE)
+    assert DossierCodeSequence.objects.get(pk=blocker.pk).last_number == rows
