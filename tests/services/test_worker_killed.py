@@ -11,9 +11,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import transaction
 
 from dossiers.models import Dossier, Status
-from reports.models import ComputationRun, WeeklyRate
+from reports.models import ComputationRun, DirtyWeek, WeeklyRate
 from reports.services import aggregation
 from reports.weeks import weeks_ending
 from tests.services.live import env_for, require_postgres, start_worker, wait_until
@@ -80,16 +81,27 @@ def test_worker_killed_mid_recomputation_leaves_previous_rows_and_the_next_run_c
         run = ComputationRun.objects.create(
             requested_by=leader, first_week=mondays[0], last_week=mondays[-1], weeks_total=WEEKS
         )
-        manage(
-            "shell", "-c", f"from reports.tasks import run_computation_task as t; t.delay({run.pk})", env=env
-        )
-        done = wait_until(
-            lambda: (w := ComputationRun.objects.get(pk=run.pk).weeks_done) >= 3 and w,
-            timeout=60,
-            what="the recomputation to be under way",
-        )
-        os.kill(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=30)
+        # The job replaces the weeks in batches of at most MAX_SPAN_WEEKS, one transaction each,
+        # starting with the batch's recomputation marks. A row lock on a mark of the last week
+        # holds the second batch back, however fast the job is, so the worker is always killed
+        # between the two.
+        assert WEEKS > aggregation.MAX_SPAN_WEEKS
+        mark = DirtyWeek.objects.create(unit=commune, week_start=mondays[-1])
+        with transaction.atomic():
+            DirtyWeek.objects.select_for_update().get(pk=mark.pk)
+            manage(
+                "shell",
+                "-c",
+                f"from reports.tasks import run_computation_task as t; t.delay({run.pk})",
+                env=env,
+            )
+            done = wait_until(
+                lambda: (w := ComputationRun.objects.get(pk=run.pk).weeks_done) >= 3 and w,
+                timeout=60,
+                what="the recomputation to be under way",
+            )
+            os.kill(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=30)
         assert done < WEEKS, "the run finished before it could be killed"
         during = _rows()
     finally:
