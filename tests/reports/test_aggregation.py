@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from dossiers.models import Dossier
 from postal.models import ItemEvent, PostalItem
 from reports.models import COUNTERS, WeeklyRate
-from reports.services.aggregation import compute_week, compute_weeks
+from reports.services.aggregation import add_ancestors, compute_week, compute_weeks
 from tests.reports.conftest import dossier, item, local, returned_to_sender_event
 
 pytestmark = pytest.mark.django_db
@@ -287,3 +287,19 @@ def test_one_grouped_query_per_measure_whatever_the_number_of_dossiers(procedure
         ]
     )
     assert _queries_for(NEXT) == few
+
+
+def test_add_ancestors_reads_only_the_chain_above_the_units(
+    commune, other_commune, district, province, django_assert_num_queries
+):
+    parents: dict = {}
+    with django_assert_num_queries(3):  # the communes, their district, the province
+        add_ancestors({commune.pk, other_commune.pk}, parents)
+    assert parents == {
+        commune.pk: district.pk,
+        other_commune.pk: district.pk,
+        district.pk: province.pk,
+        province.pk: None,
+    }
+    with django_assert_num_queries(0):  # everything known already
+        add_ancestors({commune.pk}, parents)
