@@ -196,6 +196,7 @@ def explain_hot() -> dict[str, dict[str, str]]:
     queries = {
         "list: status filter + family name, first page": page_query("/dossiers/?status=10&q=Nguy%E1%BB%85n"),
         "list: no filter, first page": page_query("/dossiers/"),
+        "list: overdue, first page": page_query("/dossiers/?flag=overdue"),
     }
     if full_name:
         queries["list: a full name"] = page_query(f"/dossiers/?q={quote(full_name[0])}")

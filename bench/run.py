@@ -326,7 +326,7 @@ def _imports(results: list[dict]) -> list[str]:
 def _http(results: list[dict]) -> list[str]:
     runs = (("postal scan/update, 8 clients", "scan_update"), ("dossier list, 16 users", "list_16_users"))
     return _table(
-        ["size", "run", "requests", "req/s", "p50", "p95", "errors"],
+        ["size", "run", "requests", "req/s", "p50", "p95", "errors", "updates recorded / sent"],
         (
             [
                 _size(r["size"]),
@@ -336,6 +336,7 @@ def _http(results: list[dict]) -> list[str]:
                 _ms(f, "p50_ms"),
                 _ms(f, "p95_ms"),
                 f["errors"],
+                f"{f['updates_recorded']} / {f['updates_sent']}" if "updates_sent" in f else "–",
             ]
             for r in results
             for name, key in runs
@@ -432,12 +433,31 @@ def _targets(results: list[dict]) -> list[str]:
     )
 
 
+def _execution_ms(plan: str) -> str:
+    found = re.search(r"Execution Time: ([0-9.]+) ms", plan)
+    return f"{float(found.group(1)):.1f} ms" if found else "–"
+
+
 def _plans(results: list[dict]) -> list[str]:
-    with_plans = [r for r in results if r.get("explain")]
+    with_plans = sorted((r for r in results if r.get("explain")), key=lambda r: r["size"])
     if not with_plans:
         return []
-    top = max(with_plans, key=lambda r: r["size"])
-    lines = [f"Plans at {_size(top['size'])} dossiers (`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)`):", ""]
+    top = with_plans[-1]
+    names = list(top["explain"])
+    lines = [
+        "Execution time of each hot query at each size (from its plan):",
+        "",
+        *_table(
+            ["query", *(_size(r["size"]) for r in with_plans)],
+            (
+                [name, *(_execution_ms(r["explain"].get(name, {}).get("plan", "")) for r in with_plans)]
+                for name in names
+            ),
+        ),
+        "",
+        f"Plans at {_size(top['size'])} dossiers (`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)`):",
+        "",
+    ]
     for name, found in top["explain"].items():
         lines += [f"**{name}**", "", "```", found["plan"], "```", ""]
     return lines
