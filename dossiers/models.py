@@ -240,6 +240,14 @@ class Dossier(models.Model):
                 name="dossier_open_due_idx",
                 condition=Q(status__in=[1, 2, 4, 5, 6]),
             ),
+            # The list filtered to dossiers running against their deadline (the overdue and
+            # nearly-due filters, a running status), newest first: a walk of the small set of
+            # running dossiers, however few of them match and however old they are.
+            models.Index(
+                fields=["-received_at", "-id"],
+                name="dossier_running_received_idx",
+                condition=Q(status__in=[2, 4, 6]),
+            ),
             # The list's newest-first walk (and received_at ranges in general).
             models.Index(fields=["received_at"], name="dossier_received_idx"),
             # Weekly rates (reports.services.aggregation), one per grouped query. Each carries

@@ -1,4 +1,4 @@
-"""The list's name search has planner statistics and a trigram index on PostgreSQL."""
+"""Indexes of the dossier list: name search (PostgreSQL) and running dossiers in list order."""
 
 from django.db import connection
 
@@ -27,3 +27,12 @@ def test_name_search_statistics_and_trigram_index(db):
     # The index serves exactly the expression the list's icontains search sends.
     sql = str(Dossier.objects.filter(applicant_name__icontains="Nguyễn").query)
     assert 'UPPER("dossiers_dossier"."applicant_name"::text) LIKE UPPER(' in sql
+
+
+def test_running_list_index_covers_exactly_the_running_statuses():
+    from dossiers.selectors import RUNNING_STATUSES
+
+    (index,) = [i for i in Dossier._meta.indexes if i.name == "dossier_running_received_idx"]
+    # The overdue and nearly-due filters use RUNNING_STATUSES: the index's condition must match
+    # them, or the planner cannot use it for those pages.
+    assert set(dict(index.condition.children)["status__in"]) == set(RUNNING_STATUSES)
