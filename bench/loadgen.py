@@ -74,6 +74,14 @@ class Session:
             self.conn = None
 
 
+def percentile(values: list[float], p: float) -> float:
+    """The nearest-rank p-th percentile (NaN for no values)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
 @dataclass
 class Result:
     latencies_ms: list[float]
@@ -93,10 +101,7 @@ class Result:
         return self.requests / self.seconds if self.seconds else 0.0
 
     def percentile(self, p: float) -> float:
-        if not self.latencies_ms:
-            return float("nan")
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+        return percentile(self.latencies_ms, p)
 
     def summary(self) -> dict:
         return {

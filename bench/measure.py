@@ -31,14 +31,10 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from bench.loadgen import percentile  # noqa: E402
 from dossiers.models import Dossier  # noqa: E402
 from reports.services import aggregation  # noqa: E402
 from reports.weeks import week_bounds, weeks_ending  # noqa: E402
-
-
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def timed_requests(client, url, n):

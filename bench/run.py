@@ -204,11 +204,6 @@ def _size(size: int) -> str:
     return f"{size // 1_000_000} M" if size % 1_000_000 == 0 else f"{size // 1000} k"
 
 
-def _generated_seconds(result: dict) -> float | None:
-    found = re.search(r"Generated in ([0-9.]+) s", result.get("generator", ""))
-    return float(found.group(1)) if found else None
-
-
 def _table(header: list[str], rows) -> list[str]:
     rows = list(rows)
     if not rows:

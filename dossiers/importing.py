@@ -51,7 +51,7 @@ from dossiers.models import (
     ReturnChannel,
     Status,
 )
-from dossiers.services import new_tracking_pin, validate_intake
+from dossiers.services import DECLINE_REASONS, new_tracking_pin, validate_intake
 
 logger = logging.getLogger(__name__)
 
@@ -512,7 +512,6 @@ def check_row(row: dict, catalogue: Catalogue, *, now: datetime) -> dict:
     }
 
 
-DECLINE_REASONS = frozenset(DeclineReason.values)
 # Integer codes to choices, looked up instead of calling the enum (a slow constructor).
 STATUSES = {int(choice): choice for choice in Status}
 INTAKE_CHANNELS = {int(choice): choice for choice in IntakeChannel}
@@ -787,7 +786,7 @@ def _write_batch(job: ImportJob, rows: list[dict], now: datetime) -> tuple[int, 
                 at=now,
                 action="dossier.imported",
                 to_status=dossier.status,
-                details={"import": job.pk, "file": job.original_name[:100]},
+                details=_imported_details(job),
             )
         )
     if changed:

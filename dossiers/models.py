@@ -102,6 +102,10 @@ class Status(models.IntegerChoices):
     RETURNED = 10, _("Result returned")
 
 
+# Open and counting against the deadline (a supplement request stops the clock): the list's
+# overdue and nearly-due filters.
+RUNNING_STATUSES = (Status.ACCEPTED, Status.PROCESSING, Status.FINANCIAL_OBLIGATION)
+
 # Bootstrap badge colour of each status (lists, detail and action pages).
 STATUS_BADGES = {
     Status.RETURNED: "text-bg-success",
@@ -246,7 +250,7 @@ class Dossier(models.Model):
             models.Index(
                 fields=["-received_at", "-id"],
                 name="dossier_running_received_idx",
-                condition=Q(status__in=[2, 4, 6]),
+                condition=Q(status__in=RUNNING_STATUSES),
             ),
             # The list's newest-first walk (and received_at ranges in general).
             models.Index(fields=["received_at"], name="dossier_received_idx"),

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import scoping
 from communes.models import AdministrativeUnit
 from dossiers import workdays
-from dossiers.models import Dossier, Status
+from dossiers.models import RUNNING_STATUSES, Dossier
 
 
 def dossiers_visible_to(user) -> QuerySet[Dossier]:
@@ -31,8 +31,6 @@ def dossier_for_user_or_404(user, pk) -> Dossier:
 
 # --- the list: filters and keyset pagination --------------------------------------------------
 
-# Open and counting against the deadline (a supplement request stops the clock).
-RUNNING_STATUSES = (Status.ACCEPTED, Status.PROCESSING, Status.FINANCIAL_OBLIGATION)
 NEARLY_DUE_WORKING_DAYS = 2
 PAGE_SIZE = 50
 

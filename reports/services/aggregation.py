@@ -308,10 +308,6 @@ MEASURES: tuple[Callable, ...] = (
 )
 
 
-def unit_parents() -> dict[int, int | None]:
-    return dict(AdministrativeUnit.objects.values_list("id", "parent_id"))
-
-
 def add_ancestors(unit_ids: Iterable[int], parents: dict[int, int | None]) -> dict[int, int | None]:
     """Extend ``parents`` with the given units and every unit above them, one small query per
     level of the tree, instead of reading the whole table of units (3,300 rows) for each run."""
@@ -335,11 +331,6 @@ def span_counts(span: Span) -> dict[date, dict[int, Counts]]:
             if 0 <= index < len(span):
                 weeks[span.mondays[index]][unit_id].update(values)
     return weeks
-
-
-def direct_counts(monday: date) -> dict[int, Counts]:
-    """Counts per receiving unit for one week."""
-    return span_counts(Span([monday]))[monday]
 
 
 def roll_up(direct: dict[int, Counts], parents: dict[int, int | None]) -> dict[int, Counts]:
