@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communes.models import AdministrativeUnit
+from core import hooks
 from dossiers import workdays
 from dossiers.codes import format_code
 from dossiers.models import (
@@ -107,7 +108,7 @@ def append_event(
     ``dossier.postal_return_failed``). History is never edited."""
     if not action or "." not in action:
         raise ValueError("event actions are namespaced, e.g. 'dossier.accepted'")
-    return DossierEvent.objects.create(
+    event = DossierEvent.objects.create(
         dossier=dossier,
         actor=by if getattr(by, "pk", None) else None,
         at=at or timezone.now(),
@@ -116,6 +117,8 @@ def append_event(
         to_status=to_status,
         details=details or {},
     )
+    hooks.publish(event)
+    return event
 
 
 # --- intake ----------------------------------------------------------------------------------
@@ -327,6 +330,7 @@ def create_dossier(
     documents: list[dict] | None = None,
     received_at: datetime | None = None,
     received_by_post: bool = False,
+    messages_declined: bool = False,
 ) -> Dossier:
     """Log a dossier: validate, give it a code and lookup PIN, save its documents and append
     ``dossier.registered`` (BCCI intake awaiting the handover) or ``dossier.accepted``.
@@ -366,6 +370,7 @@ def create_dossier(
         decline_reason=intake.decline_reason,
         decline_note=intake.decline_note,
         received_by_post=intake.received_by_post,
+        messages_declined=bool(messages_declined),
         status=intake.status,
         received_at=intake.received_at,
         due_date=due,
@@ -407,3 +412,16 @@ def return_result(*, dossier: Dossier, by, channel: str, at: datetime | None = N
     from dossiers import workflow
 
     return workflow.return_result(dossier=dossier, by=by, channel=channel, at=at)
+
+
+@transaction.atomic
+def decline_messages(*, dossier: Dossier, by=None) -> Dossier:
+    """The citizen no longer wants text messages about this dossier (a stop link, or the desk on
+    their request). Idempotent: a second call changes nothing and appends nothing."""
+    dossier = Dossier.objects.select_for_update().get(pk=dossier.pk)
+    if dossier.messages_declined:
+        return dossier
+    dossier.messages_declined = True
+    dossier.save(update_fields=["messages_declined", "updated_at"])
+    append_event(dossier=dossier, by=by, action="dossier.messages_declined")
+    return dossier

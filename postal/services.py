@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts import scoping
 from accounts.models import Role, User
 from communes.models import AdministrativeUnit, PostOffice
+from core import hooks
 from dossiers import services as dossier_services
 from dossiers import workdays
 from dossiers.models import Dossier, IntakeChannel, Procedure, ReturnChannel, Status
@@ -85,7 +86,7 @@ def local_date(at: datetime) -> date:
 def _event(
     item: PostalItem, *, by: User | None, action: str, at=None, from_status="", to_status="", **details
 ):
-    return ItemEvent.objects.create(
+    event = ItemEvent.objects.create(
         item=item,
         actor=by,
         at=at or timezone.now(),
@@ -94,6 +95,8 @@ def _event(
         to_status=to_status,
         details=details,
     )
+    hooks.publish(event)
+    return event
 
 
 def _lock(item: PostalItem) -> PostalItem:

@@ -1,0 +1,51 @@
+"""Scoped reads of the notify app."""
+
+from __future__ import annotations
+
+from django.db.models import Avg, Count, Q, QuerySet
+
+from accounts import scoping
+from accounts.models import Role
+from notify.models import FollowUp, Message, Rating
+
+
+def messages_of(dossier) -> QuerySet[Message]:
+    """A dossier's messages, in the order they were queued (the caller has scoped the dossier)."""
+    return Message.objects.filter(dossier=dossier).order_by("created_at", "id")
+
+
+def open_follow_ups(user) -> QuerySet[FollowUp]:
+    """Low ratings the user's commune(s) must look into, oldest first."""
+    return scoping.filter_by_unit(
+        FollowUp.objects.filter(status=FollowUp.Status.OPEN), user, field="unit"
+    ).select_related("rating__dossier", "unit").order_by("created_at", "id")
+
+
+def follow_up_for_user_or_404(user, pk) -> FollowUp:
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(scoping.filter_by_unit(FollowUp.objects.all(), user, field="unit"), pk=pk)
+
+
+def sees_follow_ups(user) -> bool:
+    return user.is_authenticated and user.role in (Role.COMMUNE_OFFICIAL, Role.LEADER, Role.ADMINISTRATOR)
+
+
+def satisfaction_by(user, *, start, end, group: str) -> list[dict]:
+    """Answers in [start, end) grouped by post office or postal employee, in the user's scope:
+    counted in SQL (answers, stars, low ones), the mean as sum(stars)/answers."""
+    field = {"office": "post_office__name", "employee": "employee__full_name"}[group]
+    rows = (
+        scoping.filter_by_unit(Rating.objects.all(), user, field="unit")
+        .filter(answered_at__gte=start, answered_at__lt=end)
+        .exclude(**{f"{field.split('__')[0]}__isnull": True})
+        .order_by()
+        .values(field)
+        .annotate(
+            answers=Count("*"),
+            mean=Avg("stars"),
+            low=Count("id", filter=Q(stars__lte=2)),
+        )
+        .order_by("mean", field)
+    )
+    return [{"name": row[field], "answers": row["answers"], "mean": row["mean"], "low": row["low"]} for row in rows]
