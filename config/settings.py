@@ -184,9 +184,7 @@ PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"
 NOTIFY_ZNS_URL = env_str("NOTIFY_ZNS_URL", "")
 NOTIFY_ZNS_ACCESS_TOKEN = env_str("NOTIFY_ZNS_ACCESS_TOKEN", "")
 # ZNS template ids registered with Zalo, one per event: "received=123,delivered=456,…".
-NOTIFY_ZNS_TEMPLATES = dict(
-    pair.split("=", 1) for pair in env_list("NOTIFY_ZNS_TEMPLATES") if "=" in pair
-)
+NOTIFY_ZNS_TEMPLATES = dict(pair.split("=", 1) for pair in env_list("NOTIFY_ZNS_TEMPLATES") if "=" in pair)
 NOTIFY_SMS_URL = env_str("NOTIFY_SMS_URL", "")
 NOTIFY_SMS_API_KEY = env_str("NOTIFY_SMS_API_KEY", "")
 NOTIFY_SMS_BRANDNAME = env_str("NOTIFY_SMS_BRANDNAME", "POSTDESK")

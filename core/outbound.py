@@ -5,7 +5,6 @@ back-off schedule their retries follow."""
 from __future__ import annotations
 
 import json
-import socket
 import urllib.error
 import urllib.request
 from datetime import timedelta
@@ -44,7 +43,7 @@ def post_json(url: str, body: dict, *, headers: dict, timeout: float) -> tuple[i
     except urllib.error.HTTPError as error:
         temporary = error.code >= 500 or error.code in (408, 429)
         raise OutboundError(f"HTTP {error.code}", temporary=temporary, http_status=error.code) from None
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         raise OutboundError("timeout", temporary=True) from None
     except (urllib.error.URLError, OSError) as error:
         raise OutboundError(f"connection failed: {getattr(error, 'reason', error)}", temporary=True) from None

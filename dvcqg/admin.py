@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from dossiers.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 from dvcqg.models import SyncAttempt, SyncEntry
 
 

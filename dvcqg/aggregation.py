@@ -24,6 +24,9 @@ def sync_counts(span: Span):
         ),
     )
     return {
-        key: {"portal_changed": row["portal_changed"], "portal_synced_on_time": row["portal_changed"] - row["late"]}
+        key: {
+            "portal_changed": row["portal_changed"],
+            "portal_synced_on_time": row["portal_changed"] - row["late"],
+        }
         for key, row in counts.items()
     }

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from communes.models import AppendOnlyModel
+from core.models import AppendOnlyModel
 from dossiers.models import Dossier
 
 
@@ -45,7 +45,9 @@ class SyncEntry(models.Model):
         ]
         indexes = [
             # The sweep: dossiers with an entry waiting, by when it is due.
-            models.Index(fields=["next_attempt_at"], name="sync_entry_due_idx", condition=Q(status="pending")),
+            models.Index(
+                fields=["next_attempt_at"], name="sync_entry_due_idx", condition=Q(status="pending")
+            ),
             # Weekly sync rate: changes in a range of weeks.
             models.Index(fields=["changed_at", "dossier"], name="sync_entry_changed_idx"),
         ]

@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 
-from dossiers.workdays import TZ as LOCAL_TZ
+from core.timezones import LOCAL_TZ
 from dossiers.models import ReturnChannel
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "hoso.schema.json"
@@ -91,4 +91,7 @@ def problems(payload: dict) -> list[str]:
     from jsonschema import Draft202012Validator
 
     validator = Draft202012Validator(schema())
-    return [f"{'/'.join(map(str, error.path)) or '(root)'}: {error.message}" for error in validator.iter_errors(payload)]
+    return [
+        f"{'/'.join(map(str, error.path)) or '(root)'}: {error.message}"
+        for error in validator.iter_errors(payload)
+    ]

@@ -30,7 +30,9 @@ def enabled() -> bool:
 def reportable(event) -> bool:
     if event.action in CREATION_ACTIONS:
         return True
-    return event.to_status is not None and event.from_status is not None and event.to_status != event.from_status
+    return (
+        event.to_status is not None and event.from_status is not None and event.to_status != event.from_status
+    )
 
 
 def record(*, event) -> SyncEntry | None:
@@ -81,7 +83,12 @@ def _post(entry: SyncEntry) -> tuple[bool, int | None, str, bool]:
     except OutboundError as error:
         return False, error.http_status, error.reason, error.temporary
     if answer.get("error_code", 0) not in (0, "0"):
-        return False, status, f"portal error {answer.get('error_code')}: {answer.get('message', '')}"[:300], False
+        return (
+            False,
+            status,
+            f"portal error {answer.get('error_code')}: {answer.get('message', '')}"[:300],
+            False,
+        )
     return True, status, "", False
 
 

@@ -10,7 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from dossiers.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 from dossiers.models import Dossier
 from dossiers.personal import mask_phone
 from notify import services, texts
@@ -114,7 +114,16 @@ class MessageTemplateAdmin(admin.ModelAdmin):
 
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "dossier", "event", "channel", "status", "attempts", "masked_phone", "sent_at"]
+    list_display = [
+        "created_at",
+        "dossier",
+        "event",
+        "channel",
+        "status",
+        "attempts",
+        "masked_phone",
+        "sent_at",
+    ]
     list_filter = ["status", "channel", "event"]
     search_fields = ["dossier__code"]
     exclude = ["phone"]

@@ -10,7 +10,10 @@ class RatingForm(forms.Form):
         choices=STAR_CHOICES,
         coerce=int,
         widget=forms.RadioSelect,
-        error_messages={"required": _("Choose from 1 to 5 stars."), "invalid_choice": _("Choose from 1 to 5 stars.")},
+        error_messages={
+            "required": _("Choose from 1 to 5 stars."),
+            "invalid_choice": _("Choose from 1 to 5 stars."),
+        },
     )
     comment = forms.CharField(
         label=_("Comment (optional)"),

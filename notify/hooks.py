@@ -25,7 +25,9 @@ ITEM_EVENTS = {
 def _return_item(dossier, code: str | None):
     from postal.models import Direction, PostalItem
 
-    items = PostalItem.objects.select_related("post_office").filter(dossier=dossier, direction=Direction.RETURN)
+    items = PostalItem.objects.select_related("post_office").filter(
+        dossier=dossier, direction=Direction.RETURN
+    )
     if code:
         items = items.filter(code=code)
     return items.order_by("-created_at", "-id").first()

@@ -93,9 +93,7 @@ class Message(models.Model):
         ]
         indexes = [
             # The sender's sweep: queued messages whose attempt is due.
-            models.Index(
-                fields=["next_attempt_at"], name="message_due_idx", condition=Q(status="queued")
-            ),
+            models.Index(fields=["next_attempt_at"], name="message_due_idx", condition=Q(status="queued")),
         ]
 
     def __str__(self) -> str:
@@ -114,7 +112,9 @@ class Rating(models.Model):
     token = models.CharField(max_length=32, unique=True)
     # Who is rated: the commune's desk, the office that delivered and the employee who did.
     unit = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="+")
-    post_office = models.ForeignKey(PostOffice, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    post_office = models.ForeignKey(
+        PostOffice, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     employee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

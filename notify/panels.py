@@ -17,7 +17,11 @@ def _home_follow_ups(request):
     follow_ups = list(selectors.open_follow_ups(request.user)[:20])
     if not follow_ups:
         return None
-    return {"follow_ups": follow_ups, "close_form": FollowUpCloseForm(), "can_close": request.user.role != "leader"}
+    return {
+        "follow_ups": follow_ups,
+        "close_form": FollowUpCloseForm(),
+        "can_close": request.user.role != "leader",
+    }
 
 
 def register() -> None:

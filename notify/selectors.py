@@ -16,9 +16,11 @@ def messages_of(dossier) -> QuerySet[Message]:
 
 def open_follow_ups(user) -> QuerySet[FollowUp]:
     """Low ratings the user's commune(s) must look into, oldest first."""
-    return scoping.filter_by_unit(
-        FollowUp.objects.filter(status=FollowUp.Status.OPEN), user, field="unit"
-    ).select_related("rating__dossier", "unit").order_by("created_at", "id")
+    return (
+        scoping.filter_by_unit(FollowUp.objects.filter(status=FollowUp.Status.OPEN), user, field="unit")
+        .select_related("rating__dossier", "unit")
+        .order_by("created_at", "id")
+    )
 
 
 def follow_up_for_user_or_404(user, pk) -> FollowUp:
@@ -48,4 +50,7 @@ def satisfaction_by(user, *, start, end, group: str) -> list[dict]:
         )
         .order_by("mean", field)
     )
-    return [{"name": row[field], "answers": row["answers"], "mean": row["mean"], "low": row["low"]} for row in rows]
+    return [
+        {"name": row[field], "answers": row["answers"], "mean": row["mean"], "low": row["low"]}
+        for row in rows
+    ]

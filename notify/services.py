@@ -20,9 +20,9 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
+from core.outbound import backoff
 from dossiers import services as dossier_services
 from dossiers.models import Dossier, ReturnChannel
-from core.outbound import backoff
 from notify import channels, texts
 from notify.models import Channel, Event, FollowUp, Message, MessageStatus, MessageTemplate, Rating
 
@@ -146,8 +146,10 @@ def queue(*, dossier: Dossier, event: str, item=None, details: dict | None = Non
     else:
         status = MessageStatus.QUEUED
     rating = _invite_rating(dossier, item) if event == Event.DELIVERED else None
-    text, params = ("", {}) if status != MessageStatus.QUEUED else compose(
-        event, dossier, item=item, details=details, rating=rating
+    text, params = (
+        ("", {})
+        if status != MessageStatus.QUEUED
+        else compose(event, dossier, item=item, details=details, rating=rating)
     )
     created = Message.objects.bulk_create(
         [
@@ -220,7 +222,10 @@ def send(*, message_id: int, now: datetime | None = None) -> Message | None:
         return message
     channel = channels.by_name(message.channel)
     outgoing = channels.Outgoing(
-        phone=message.phone, text=message.text, event=message.event, key=message.idempotency_key,
+        phone=message.phone,
+        text=message.text,
+        event=message.event,
+        key=message.idempotency_key,
         params=message.params,
     )
     message.attempts += 1
@@ -288,7 +293,9 @@ def rate(*, token: str, stars, comment: str = "", now: datetime | None = None) -
     if rating.answered_at is not None:
         raise ValidationError(_("This dossier has already been rated. Thank you!"), code="answered")
     if now > rating.expires_at:
-        raise ValidationError(_("This rating link has expired (links are valid for 30 days)."), code="expired")
+        raise ValidationError(
+            _("This rating link has expired (links are valid for 30 days)."), code="expired"
+        )
     try:
         stars = int(stars)
     except (TypeError, ValueError):
@@ -314,7 +321,9 @@ def _mark_week(rating: Rating) -> None:
 
     week = week_of(rating.answered_at)
     if week < week_of(timezone.now()):
-        DirtyWeek.objects.bulk_create([DirtyWeek(unit_id=rating.unit_id, week_start=week)], ignore_conflicts=True)
+        DirtyWeek.objects.bulk_create(
+            [DirtyWeek(unit_id=rating.unit_id, week_start=week)], ignore_conflicts=True
+        )
 
 
 @transaction.atomic

@@ -103,8 +103,8 @@ def problems(event: str, text: str) -> list[str]:
         found.append(
             _("Unknown fields for this message: %(names)s. Allowed: %(allowed)s.")
             % {
-                "names": ", ".join("{%s}" % n for n in unknown),
-                "allowed": ", ".join("{%s}" % n for n in sorted(ALLOWED.get(event, ()))),
+                "names": ", ".join(f"{{{n}}}" for n in unknown),
+                "allowed": ", ".join(f"{{{n}}}" for n in sorted(ALLOWED.get(event, ()))),
             }
         )
     if STOP_PLACEHOLDER not in names:

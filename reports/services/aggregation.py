@@ -320,7 +320,10 @@ def register_measure(measure: Callable) -> None:
 
 def by_week(span: Span, queryset, unit_field: str, field: str, **aggregates) -> dict[tuple[int, int], Counts]:
     """The helper registered measures use: ``aggregates`` by unit and week of ``field``."""
-    return {(unit_id, week): row for unit_id, week, row in _by_week(span, queryset, unit_field, field, **aggregates)}
+    return {
+        (unit_id, week): row
+        for unit_id, week, row in _by_week(span, queryset, unit_field, field, **aggregates)
+    }
 
 
 def add_ancestors(unit_ids: Iterable[int], parents: dict[int, int | None]) -> dict[int, int | None]:
