@@ -25,6 +25,8 @@ from dataclasses import dataclass
 SLOTS: dict[str, tuple[str, ...]] = {
     "dossier_detail": ("dossier",),
     "home": (),
+    # The leaders' dashboard: the unit shown, its communes' rows and the period they cover.
+    "reports_dashboard": ("unit", "rows", "ranking_first", "monday"),
 }
 
 

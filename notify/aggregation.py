@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db.models import Count, Q, Sum
 
 from notify.models import Rating
-from notify.services import LOW_RATING
+from notify.services import LOW_RATING, SATISFIED
 from reports.services.aggregation import Span, by_week
 
 
@@ -17,6 +17,7 @@ def rating_counts(span: Span):
         "unit_id",
         "answered_at",
         ratings=Count("*"),
+        ratings_satisfied=Count("id", filter=Q(stars__gte=SATISFIED)),
         rating_stars=Sum("stars"),
         ratings_low=Count("id", filter=Q(stars__lte=LOW_RATING)),
     )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from core import panels
 from notify import selectors
 from notify.forms import FollowUpCloseForm
+from reports.weeks import week_bounds
 
 
 def _dossier_messages(request, dossier):
@@ -24,8 +27,45 @@ def _home_follow_ups(request):
     }
 
 
+def _dashboard_satisfaction(request, unit, rows, ranking_first, monday):
+    start, _end = week_bounds(ranking_first)
+    _start, end = week_bounds(monday)
+    unit_ids = [row.unit.pk for row in rows]
+    communes = [
+        {
+            "name": row.unit.name,
+            "answers": row.counts["ratings"],
+            "mean": row.counts["rating_stars"] / row.counts["ratings"],
+            "satisfaction": row.rates["satisfaction_rate"],
+            "low": row.counts["ratings_low"],
+        }
+        for row in rows
+        if row.counts["ratings"]
+    ]
+    return {
+        "groups": [
+            (_("By commune"), "commune", sorted(communes, key=lambda r: (r["mean"], r["name"]))),
+            (
+                _("By post office (BĐVHX)"),
+                "office",
+                selectors.satisfaction_by(unit_ids, start=start, end=end, group="office"),
+            ),
+            (
+                _("By postal employee"),
+                "employee",
+                selectors.satisfaction_by(unit_ids, start=start, end=end, group="employee"),
+            ),
+        ],
+    }
+
+
 def register() -> None:
     panels.register(
         "dossier_detail", template_name="notify/fragment_dossier_messages.html", context=_dossier_messages
     )
     panels.register("home", template_name="notify/fragment_home_follow_ups.html", context=_home_follow_ups)
+    panels.register(
+        "reports_dashboard",
+        template_name="notify/fragment_dashboard_satisfaction.html",
+        context=_dashboard_satisfaction,
+    )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from accounts import scoping
 from accounts.models import Role
 from notify.models import FollowUp, Message, Rating
+from notify.services import LOW_RATING, SATISFIED
+from reports.rates import ratio
 
 
 def messages_of(dossier) -> QuerySet[Message]:
@@ -33,24 +35,31 @@ def sees_follow_ups(user) -> bool:
     return user.is_authenticated and user.role in (Role.COMMUNE_OFFICIAL, Role.LEADER, Role.ADMINISTRATOR)
 
 
-def satisfaction_by(user, *, start, end, group: str) -> list[dict]:
-    """Answers in [start, end) grouped by post office or postal employee, in the user's scope:
-    counted in SQL (answers, stars, low ones), the mean as sum(stars)/answers."""
+def satisfaction_by(unit_ids, *, start, end, group: str) -> list[dict]:
+    """Answers in [start, end) about dossiers of these communes, grouped by the post office that
+    delivered or the postal employee who did: counted in SQL (answers, satisfied, low, stars);
+    the mean is stars / answers, the satisfaction rate satisfied / answers (never a mean of means)."""
     field = {"office": "post_office__name", "employee": "employee__full_name"}[group]
     rows = (
-        scoping.filter_by_unit(Rating.objects.all(), user, field="unit")
-        .filter(answered_at__gte=start, answered_at__lt=end)
+        Rating.objects.filter(unit_id__in=unit_ids, answered_at__gte=start, answered_at__lt=end)
         .exclude(**{f"{field.split('__')[0]}__isnull": True})
         .order_by()
         .values(field)
         .annotate(
             answers=Count("*"),
-            mean=Avg("stars"),
-            low=Count("id", filter=Q(stars__lte=2)),
+            stars=Sum("stars"),
+            satisfied=Count("id", filter=Q(stars__gte=SATISFIED)),
+            low=Count("id", filter=Q(stars__lte=LOW_RATING)),
         )
-        .order_by("mean", field)
     )
-    return [
-        {"name": row[field], "answers": row["answers"], "mean": row["mean"], "low": row["low"]}
+    found = [
+        {
+            "name": row[field],
+            "answers": row["answers"],
+            "mean": row["stars"] / row["answers"],
+            "satisfaction": ratio(row["satisfied"], row["answers"]),
+            "low": row["low"],
+        }
         for row in rows
     ]
+    return sorted(found, key=lambda row: (row["mean"], row["name"] or ""))

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = {Channel.ZNS: 3, Channel.SMS: 12}
 RATING_VALID_FOR = timedelta(days=30)
 LOW_RATING = 2  # a rating at or below opens a follow-up for the commune
+SATISFIED = 4  # a rating at or above counts as satisfied
 
 
 # --- links -----------------------------------------------------------------------------------

@@ -37,7 +37,15 @@ def zns(settings, sms):
     settings.NOTIFY_ZNS_TEMPLATES = {
         event: str(200000 + n)
         for n, event in enumerate(
-            ["received", "supplement", "result_ready", "handed_to_post", "delivery_failed", "delivered", "back_at_desk"]
+            [
+                "received",
+                "supplement",
+                "result_ready",
+                "handed_to_post",
+                "delivery_failed",
+                "delivered",
+                "back_at_desk",
+            ]
         )
     }
     return sms

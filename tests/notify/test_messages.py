@@ -19,7 +19,9 @@ def test_bcci_journey_sends_the_citizen_each_step_in_order_with_the_item_code(sm
     dossier = log_dossier()
     item = journey(dossier)
     assert events_of(dossier) == [Event.RECEIVED, Event.RESULT_READY, Event.HANDED_TO_POST, Event.DELIVERED]
-    assert set(Message.objects.filter(dossier=dossier).values_list("status", flat=True)) == {MessageStatus.SENT}
+    assert set(Message.objects.filter(dossier=dossier).values_list("status", flat=True)) == {
+        MessageStatus.SENT
+    }
     texts = [body["message"] for body in sms.delivered["/sms"]]
     assert len(texts) == 4
     assert dossier.code in texts[0] and dossier.due_date.strftime("%d/%m/%Y") in texts[0]
@@ -31,7 +33,9 @@ def test_bcci_journey_sends_the_citizen_each_step_in_order_with_the_item_code(sm
     assert sms.problems == []
 
 
-def test_supplement_message_says_what_to_bring(sms, log_dossier, official, django_capture_on_commit_callbacks):
+def test_supplement_message_says_what_to_bring(
+    sms, log_dossier, official, django_capture_on_commit_callbacks
+):
     dossier = log_dossier()
     with django_capture_on_commit_callbacks(execute=True):
         workflow.request_supplement(dossier=dossier, by=official, items="Bản sao giấy chứng sinh")
@@ -53,7 +57,9 @@ def test_two_failed_notices_tell_the_citizen_once_and_then_that_the_result_is_ba
 def test_a_citizen_who_declined_at_intake_gets_nothing_and_the_reason_is_recorded(sms, log_dossier, journey):
     dossier = log_dossier(messages_declined=True)
     journey(dossier)
-    assert set(Message.objects.filter(dossier=dossier).values_list("status", flat=True)) == {MessageStatus.OPTED_OUT}
+    assert set(Message.objects.filter(dossier=dossier).values_list("status", flat=True)) == {
+        MessageStatus.OPTED_OUT
+    }
     assert sms.requests["/sms"] == 0
 
 
