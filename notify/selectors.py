@@ -47,7 +47,7 @@ def satisfaction_by(unit_ids, *, start, end, group: str) -> list[dict]:
         .values(field)
         .annotate(
             answers=Count("*"),
-            stars=Sum("stars"),
+            total_stars=Sum("stars"),
             satisfied=Count("id", filter=Q(stars__gte=SATISFIED)),
             low=Count("id", filter=Q(stars__lte=LOW_RATING)),
         )
@@ -56,7 +56,7 @@ def satisfaction_by(unit_ids, *, start, end, group: str) -> list[dict]:
         {
             "name": row[field],
             "answers": row["answers"],
-            "mean": row["stars"] / row["answers"],
+            "mean": row["total_stars"] / row["answers"],
             "satisfaction": ratio(row["satisfied"], row["answers"]),
             "low": row["low"],
         }
