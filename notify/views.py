@@ -58,8 +58,8 @@ def stop(request, token: str):
     return _no_store(render(request, "notify/stop.html", {"state": state, "dossier_code": dossier.code}))
 
 
-@login_required
 @require_POST
+@login_required
 def close_follow_up(request, pk: int):
     if request.user.role not in (Role.COMMUNE_OFFICIAL, Role.ADMINISTRATOR):
         raise PermissionDenied

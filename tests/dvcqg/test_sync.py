@@ -43,7 +43,9 @@ def test_a_rolled_back_change_sends_nothing(portal, log_dossier, official):
     assert len(portal.delivered["/dvcqg"]) == 1
 
 
-def test_a_later_change_waits_for_an_earlier_one(portal, log_dossier, official, django_capture_on_commit_callbacks):
+def test_a_later_change_waits_for_an_earlier_one(
+    portal, log_dossier, official, django_capture_on_commit_callbacks
+):
     portal.mode = "down"
     dossier = log_dossier()
     with django_capture_on_commit_callbacks(execute=True):

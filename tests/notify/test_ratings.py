@@ -19,7 +19,9 @@ def delivered(sms, log_dossier, journey):
     return Rating.objects.get(dossier=dossier)
 
 
-def test_delivery_invites_a_rating_of_the_desk_the_office_and_the_employee(delivered, post_office, postal_staff):
+def test_delivery_invites_a_rating_of_the_desk_the_office_and_the_employee(
+    delivered, post_office, postal_staff
+):
     assert delivered.post_office == post_office and delivered.employee == postal_staff
     assert delivered.expires_at - delivered.created_at >= timedelta(days=29, hours=23)
 

@@ -20,7 +20,14 @@ pytestmark = pytest.mark.django_db
 
 FIRST_MONDAY = date(2026, 3, 2)
 WEEKS = [FIRST_MONDAY + timedelta(weeks=n) for n in range(4)]
-NAMES = ["ratings", "ratings_satisfied", "rating_stars", "ratings_low", "portal_changed", "portal_synced_on_time"]
+NAMES = [
+    "ratings",
+    "ratings_satisfied",
+    "rating_stars",
+    "ratings_low",
+    "portal_changed",
+    "portal_synced_on_time",
+]
 
 
 def monday_of(moment: datetime) -> date:
@@ -36,7 +43,9 @@ def moment(rng) -> datetime:
 
 
 @pytest.mark.parametrize("seed", [3, 2026])
-def test_counters_match_an_independent_recount(seed, commune, other_commune, district, procedure, post_office):
+def test_counters_match_an_independent_recount(
+    seed, commune, other_commune, district, procedure, post_office
+):
     rng = random.Random(seed)
     expected = defaultdict(lambda: dict.fromkeys(NAMES, 0))
     for n in range(80):
@@ -51,8 +60,13 @@ def test_counters_match_an_independent_recount(seed, commune, other_commune, dis
         if rng.random() < 0.7:
             stars, at = rng.randint(1, 5), moment(rng)
             Rating.objects.create(
-                dossier=dossier, token=f"t{seed}-{n}", unit=unit, post_office=post_office,
-                expires_at=at + timedelta(days=30), stars=stars, answered_at=at,
+                dossier=dossier,
+                token=f"t{seed}-{n}",
+                unit=unit,
+                post_office=post_office,
+                expires_at=at + timedelta(days=30),
+                stars=stars,
+                answered_at=at,
             )
             counts = expected[(unit.pk, monday_of(at))]
             counts["ratings"] += 1
@@ -65,8 +79,13 @@ def test_counters_match_an_independent_recount(seed, commune, other_commune, dis
             fate = rng.choice(["on_time", "late", "pending", "failed"])
             sent = {"on_time": changed + timedelta(hours=23), "late": changed + timedelta(hours=25)}.get(fate)
             SyncEntry.objects.create(
-                dossier=dossier, seq=seq, action="dossier.accepted", payload={}, changed_at=changed,
-                deadline_at=changed + timedelta(hours=24), sent_at=sent,
+                dossier=dossier,
+                seq=seq,
+                action="dossier.accepted",
+                payload={},
+                changed_at=changed,
+                deadline_at=changed + timedelta(hours=24),
+                sent_at=sent,
                 status={"on_time": "sent", "late": "sent", "pending": "pending", "failed": "failed"}[fate],
             )
             if fate != "on_time":
@@ -91,16 +110,27 @@ def test_dashboard_shows_satisfaction_by_commune_office_and_employee(
 ):
     time_machine.move_to(datetime(2026, 3, 4, 10, tzinfo=LOCAL_TZ), tick=False)
     dossier = Dossier.objects.create(
-        code="000.01.16.H44-260304-0001", procedure=procedure, receiving_unit=commune,
-        applicant_name="Lê Văn C", tracking_pin="123456",
+        code="000.01.16.H44-260304-0001",
+        procedure=procedure,
+        receiving_unit=commune,
+        applicant_name="Lê Văn C",
+        tracking_pin="123456",
     )
     at = datetime(2026, 3, 3, 9, tzinfo=LOCAL_TZ)
     Rating.objects.create(
-        dossier=dossier, token="tok", unit=commune, post_office=post_office, employee=postal_staff,
-        expires_at=at + timedelta(days=30), stars=2, answered_at=at,
+        dossier=dossier,
+        token="tok",
+        unit=commune,
+        post_office=post_office,
+        employee=postal_staff,
+        expires_at=at + timedelta(days=30),
+        stars=2,
+        answered_at=at,
     )
     compute_weeks(mondays=[date(2026, 3, 2)])
-    page = client_for(leader).get("/reports/", {"unit": commune.parent_id, "week": "2026-W10"}).content.decode()
+    page = (
+        client_for(leader).get("/reports/", {"unit": commune.parent_id, "week": "2026-W10"}).content.decode()
+    )
     assert 'data-testid="week-satisfaction_rate"' in page and 'data-testid="week-portal_sync_rate"' in page
     assert 'data-testid="satisfaction-office"' in page
     assert post_office.name in page and postal_staff.get_full_name() in page and commune.name in page
