@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     # Above postal and reports: they may not import these two.
     "notify",
     "dvcqg",
+    # Demo data and the seed_demo command (on top: nothing imports it).
+    "demo",
 ]
 
 MIDDLEWARE = [
