@@ -8,6 +8,7 @@ from django.core.validators import MaxLengthValidator, MaxValueValidator, MinVal
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from communes.models import AdministrativeUnit, PostOffice
 from dossiers.models import Dossier
@@ -83,8 +84,8 @@ class Message(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("message")
-        verbose_name_plural = _("messages")
+        verbose_name = pgettext_lazy("text message", "message")
+        verbose_name_plural = pgettext_lazy("text message", "messages")
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -154,8 +155,8 @@ class FollowUp(models.Model):
     """A low rating (≤ 2 stars) the commune must look into, shown on its officials' home page."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        CLOSED = "closed", _("Closed")
+        OPEN = "open", pgettext_lazy("follow-up", "Open")
+        CLOSED = "closed", pgettext_lazy("follow-up", "Closed")
 
     rating = models.OneToOneField(Rating, on_delete=models.CASCADE, related_name="follow_up")
     unit = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="+")
