@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import admin
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin
@@ -51,15 +51,12 @@ class MessageTemplateAdmin(admin.ModelAdmin):
     @admin.display(description=_("Fields you can use"))
     def fields_help(self, obj):
         allowed = texts.ALLOWED.get(obj.event, ()) if obj else ()
-        return format_html(
-            "<ul>{}</ul>",
-            format_html(
-                "".join(
-                    format_html("<li><code>{{{}}}</code> – {}</li>", name, texts.PLACEHOLDERS[name][0])
-                    for name in sorted(allowed)
-                )
-            ),
+        items = format_html_join(
+            "",
+            "<li><code>{{{}}}</code> – {}</li>",
+            ((name, texts.PLACEHOLDERS[name][0]) for name in sorted(allowed)),
         )
+        return format_html("<ul>{}</ul>", items)
 
     @admin.display(description=_("Preview"))
     def preview_link(self, obj):

@@ -102,9 +102,16 @@ def values_for(dossier: Dossier, *, item=None, details: dict | None = None, rati
 def compose(event: str, dossier: Dossier, **context) -> tuple[str, dict]:
     """The SMS text (≤ 400 characters) and the ZNS parameters of one message."""
     values = values_for(dossier, **context)
-    text = texts.render(template_text(event), values)
-    if len(text) > texts.MAX_MESSAGE_LENGTH:  # only a template saved around the checks
-        text = texts.cut(text, texts.MAX_MESSAGE_LENGTH)
+    template = template_text(event)
+    text = texts.render(template, values)
+    # Longer than the checks foresaw (a long site address): shorten the free texts first, so
+    # that the links, above all the stop link, stay whole.
+    for name, limit in (("thu_tuc", 30), ("bo_sung", 60), ("thu_tuc", 0), ("noi_nhan", 20)):
+        if len(text) <= texts.MAX_MESSAGE_LENGTH:
+            break
+        values[name] = texts.cut(values[name], limit) if limit else ""
+        text = texts.render(template, values)
+    text = texts.cut(text, texts.MAX_MESSAGE_LENGTH)
     params = {name: value for name, value in values.items() if name in texts.ALLOWED[event]}
     return text, params
 

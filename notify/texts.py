@@ -49,33 +49,33 @@ ALLOWED: dict[str, frozenset[str]] = {
 # The texts a new installation starts with; administrators edit them in the admin.
 DEFAULTS: dict[str, str] = {
     Event.RECEIVED: (
-        "Bộ phận một cửa {noi_nhan} đã tiếp nhận hồ sơ {ma_ho_so} ({thu_tuc}). "
-        "Ngày hẹn trả kết quả: {ngay_hen_tra}. Tra cứu: {tra_cuu} . Không nhận tin nữa: {dung_tin}"
+        "Bộ phận một cửa {noi_nhan} đã tiếp nhận hồ sơ {ma_ho_so} ({thu_tuc}), "
+        "hẹn trả ngày {ngay_hen_tra}. Tra cứu: {tra_cuu} . Dừng nhận tin: {dung_tin}"
     ),
     Event.SUPPLEMENT: (
-        "Hồ sơ {ma_ho_so} cần bổ sung: {bo_sung}. Mời ông/bà mang giấy tờ đến Bộ phận một cửa "
-        "{noi_nhan}. Tra cứu: {tra_cuu} . Không nhận tin nữa: {dung_tin}"
+        "Hồ sơ {ma_ho_so} cần bổ sung: {bo_sung}. Mời ông/bà mang đến Bộ phận một cửa. "
+        "Tra cứu: {tra_cuu} . Dừng nhận tin: {dung_tin}"
     ),
     Event.RESULT_READY: (
         "Hồ sơ {ma_ho_so} ({thu_tuc}) đã có kết quả. {cach_nhan} Tra cứu: {tra_cuu} . "
-        "Không nhận tin nữa: {dung_tin}"
+        "Dừng nhận tin: {dung_tin}"
     ),
     Event.HANDED_TO_POST: (
         "Kết quả hồ sơ {ma_ho_so} đã được giao cho bưu điện ({buu_dien}), mã bưu gửi {ma_buu_gui}, "
-        "dự kiến phát trước ngày {ngay_phat}. Theo dõi: {tra_cuu} . Không nhận tin nữa: {dung_tin}"
+        "dự kiến phát trước ngày {ngay_phat}. Theo dõi: {tra_cuu} . Dừng nhận tin: {dung_tin}"
     ),
     Event.DELIVERY_FAILED: (
         "Bưu điện chưa phát được kết quả hồ sơ {ma_ho_so} (bưu gửi {ma_buu_gui}). Để hẹn lại giờ "
-        "phát, mời ông/bà liên hệ {buu_dien} hoặc tra cứu: {tra_cuu} . Không nhận tin nữa: {dung_tin}"
+        "phát, mời ông/bà liên hệ {buu_dien} hoặc tra cứu: {tra_cuu} . Dừng nhận tin: {dung_tin}"
     ),
     Event.DELIVERED: (
         "Kết quả hồ sơ {ma_ho_so} (bưu gửi {ma_buu_gui}) đã được phát. Xin ông/bà đánh giá "
-        "1–5 sao trong 30 ngày: {danh_gia} . Không nhận tin nữa: {dung_tin}"
+        "1–5 sao trong 30 ngày: {danh_gia} . Dừng nhận tin: {dung_tin}"
     ),
     Event.BACK_AT_DESK: (
         "Bưu điện đã báo phát 2 lần không thành công, kết quả hồ sơ {ma_ho_so} đã chuyển về "
         "Bộ phận một cửa {noi_nhan}. Mời ông/bà đến nhận. Tra cứu: {tra_cuu} . "
-        "Không nhận tin nữa: {dung_tin}"
+        "Dừng nhận tin: {dung_tin}"
     ),
 }
 

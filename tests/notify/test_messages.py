@@ -144,3 +144,41 @@ def test_dossier_page_shows_message_statuses(client_for, official, other_officia
     assert page.status_code == 200
     assert 'data-testid="message-row"' in page.content.decode()
     assert client_for(other_official).get(f"/dossiers/{dossier.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize("declined", [False, True])
+def test_bcci_intake_tells_the_citizen_when_the_desk_signs_the_handover(
+    sms, declined, postal_staff, official, commune, post_office, procedure, django_capture_on_commit_callbacks
+):
+    from postal import services as postal
+    from postal.models import Handover
+
+    def step(call, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return call(**kwargs)
+
+    item = step(
+        postal.receive_bcci_dossier,
+        by=postal_staff,
+        receiving_unit=commune,
+        procedure=procedure,
+        applicant_name="Hoàng Thị Cúc",
+        applicant_phone="0987654321",
+        documents=[{"name": "Tờ khai", "form": "original", "count": 1}],
+        messages_declined=declined,
+    )
+    assert not Message.objects.exists()  # not received yet: the handover is the legal submission
+    handover = step(
+        postal.create_handover,
+        by=postal_staff,
+        direction=Handover.Direction.POST_TO_DESK,
+        desk_unit=commune,
+        post_office=post_office,
+    )
+    step(postal.add_item_to_handover, handover=handover, by=postal_staff, code=item.code)
+    step(postal.sign_handover, handover=handover, by=postal_staff)
+    step(postal.sign_handover, handover=handover, by=official)
+    message = Message.objects.get(dossier=item.dossier)
+    assert message.event == Event.RECEIVED
+    assert message.status == (MessageStatus.OPTED_OUT if declined else MessageStatus.SENT)
+    assert len(sms.delivered["/sms"]) == (0 if declined else 1)
