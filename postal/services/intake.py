@@ -74,18 +74,20 @@ def receive_bcci_dossier(
     dossier = dossier_services.create_dossier(
         by=by,
         receiving_unit=receiving_unit,
-        procedure=procedure,
-        applicant_name=applicant_name.strip(),
-        applicant_phone=applicant_phone,
-        applicant_address=applicant_address,
-        applicant_id_number=applicant_id_number,
-        intake_channel=IntakeChannel.BCCI,
-        return_channel=return_channel,
-        decline_reason=decline_reason,
-        decline_note=decline_note,
-        documents=documents,
-        received_at=None,
-        received_by_post=_transferred(receiving_unit, procedure),
+        intake=dossier_services.Intake(
+            procedure=procedure,
+            applicant_name=applicant_name.strip(),
+            applicant_phone=applicant_phone,
+            applicant_address=applicant_address,
+            applicant_id_number=applicant_id_number,
+            intake_channel=IntakeChannel.BCCI,
+            return_channel=return_channel,
+            decline_reason=decline_reason,
+            decline_note=decline_note,
+            documents=documents,
+            received_at=None,
+            received_by_post=_transferred(receiving_unit, procedure),
+        ),
     )
     office = by.post_office
     item = PostalItem.objects.create(
