@@ -7,7 +7,7 @@ import pytest
 
 from dossiers import workflow
 from dossiers.models import IntakeChannel, Procedure, ProcedureField, ReturnChannel
-from dossiers.services import create_dossier
+from dossiers.services import Intake, create_dossier
 from postal import services as postal
 from postal.models import Handover
 from tests.fake_endpoints import FakeEndpoints
@@ -70,8 +70,6 @@ def procedure(db):
 def log_dossier(official, commune, procedure, django_capture_on_commit_callbacks):
     def log(**fields):
         values = {
-            "by": official,
-            "receiving_unit": commune,
             "procedure": procedure,
             "applicant_name": "Trần Thị Bình",
             "applicant_phone": "0912345678",
@@ -82,7 +80,7 @@ def log_dossier(official, commune, procedure, django_capture_on_commit_callbacks
         }
         values.update(fields)
         with django_capture_on_commit_callbacks(execute=True):
-            return create_dossier(**values)
+            return create_dossier(by=official, receiving_unit=commune, intake=Intake(**values))
 
     return log
 
