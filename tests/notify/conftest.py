@@ -86,17 +86,24 @@ def log_dossier(official, commune, procedure, django_capture_on_commit_callbacks
 
 
 @pytest.fixture
-def journey(official, postal_staff, post_office, commune, django_capture_on_commit_callbacks):
+def step(django_capture_on_commit_callbacks):
+    """Call a service as a request would: its own transaction, then what waits for the commit."""
+
+    def run(call, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return call(**kwargs)
+
+    return run
+
+
+@pytest.fixture
+def journey(official, postal_staff, post_office, commune, step):
     """Take a dossier from processing to the citizen's door; each step commits on its own."""
 
     def run(dossier, *, deliver=True, fail_twice=False):
         from datetime import timedelta
 
         from django.utils import timezone
-
-        def step(call, **kwargs):
-            with django_capture_on_commit_callbacks(execute=True):
-                return call(**kwargs)
 
         step(workflow.finish, dossier=dossier, by=official)
         item = step(postal.create_return_item, dossier=dossier, by=official, post_office=post_office)

@@ -148,14 +148,10 @@ def test_dossier_page_shows_message_statuses(client_for, official, other_officia
 
 @pytest.mark.parametrize("declined", [False, True])
 def test_bcci_intake_tells_the_citizen_when_the_desk_signs_the_handover(
-    sms, declined, postal_staff, official, commune, post_office, procedure, django_capture_on_commit_callbacks
+    sms, declined, postal_staff, official, commune, post_office, procedure, step
 ):
     from postal import services as postal
     from postal.models import Handover
-
-    def step(call, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return call(**kwargs)
 
     item = step(
         postal.receive_bcci_dossier,
