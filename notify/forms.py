@@ -9,7 +9,7 @@ class RatingForm(forms.Form):
         label=_("How satisfied are you?"),
         choices=STAR_CHOICES,
         coerce=int,
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         error_messages={
             "required": _("Choose from 1 to 5 stars."),
             "invalid_choice": _("Choose from 1 to 5 stars."),
