@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -80,7 +81,7 @@ class Message(models.Model):
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     last_error = models.CharField(_("last error"), max_length=300, blank=True)
     provider_id = models.CharField(_("provider's message id"), max_length=100, blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:
@@ -119,7 +120,7 @@ class Rating(models.Model):
     employee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(_("invited at"), auto_now_add=True)
+    created_at = models.DateTimeField(_("invited at"), default=timezone.now)
     expires_at = models.DateTimeField(_("link valid until"))
     stars = models.PositiveSmallIntegerField(
         _("stars"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
@@ -161,7 +162,7 @@ class FollowUp(models.Model):
     rating = models.OneToOneField(Rating, on_delete=models.CASCADE, related_name="follow_up")
     unit = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(_("status"), max_length=6, choices=Status.choices, default=Status.OPEN)
-    created_at = models.DateTimeField(_("opened at"), auto_now_add=True)
+    created_at = models.DateTimeField(_("opened at"), default=timezone.now)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
