@@ -10,6 +10,7 @@ class DvcqgConfig(AppConfig):
         # The dossier history (core.hooks) drives the sync: dossiers does not import this app.
         from core import hooks
         from dvcqg import hooks as dvcqg_hooks
+        from dvcqg import tasks  # noqa: F401 (registers the Celery tasks by name)
 
         hooks.subscribe("dossiers.DossierEvent", dvcqg_hooks.on_dossier_event)
         # The sync rate is a weekly counter of the reports (WeeklyRate), counted here.

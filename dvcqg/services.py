@@ -55,11 +55,16 @@ def record(*, event) -> SyncEntry | None:
     return entry
 
 
+# The task that sends a dossier's entries, by its registered name: dvcqg.tasks calls this module,
+# so this module reaches the task through the Celery registry (DvcqgConfig.ready imports the tasks).
+SYNC_TASK = "dvcqg.sync_dossier"
+
+
 def _dispatch(dossier_id: int) -> None:
-    from dvcqg.tasks import sync_dossier
+    from celery import current_app
 
     try:
-        sync_dossier.delay(dossier_id)
+        current_app.tasks[SYNC_TASK].delay(dossier_id)
     except Exception:  # the broker is down: the sweep sends it once it is back
         log.warning("dvcqg: dossier %s left for the sweep (broker unavailable)", dossier_id)
 

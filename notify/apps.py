@@ -11,7 +11,7 @@ class NotifyConfig(AppConfig):
         # through their panel slots: neither dossiers nor postal imports this app.
         from core import hooks
         from notify import hooks as notify_hooks
-        from notify import panels
+        from notify import panels, tasks  # noqa: F401 (tasks: registers the Celery tasks by name)
 
         hooks.subscribe("dossiers.DossierEvent", notify_hooks.on_dossier_event)
         hooks.subscribe("postal.ItemEvent", notify_hooks.on_item_event)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from accounts import scoping
 from accounts.models import Role
+from communes import scoping
 from notify.models import FollowUp, Message, Rating
 from notify.services import LOW_RATING, SATISFIED
 from reports.rates import ratio

@@ -180,11 +180,16 @@ def queue(*, dossier: Dossier, event: str, item=None, details: dict | None = Non
     return message
 
 
+# The task that sends one message, by its registered name: notify.tasks calls this module, so
+# this module reaches the task through the Celery registry (NotifyConfig.ready imports the tasks).
+SEND_TASK = "notify.send_message"
+
+
 def _dispatch(message_id: int) -> None:
-    from notify.tasks import send_message
+    from celery import current_app
 
     try:
-        send_message.delay(message_id)
+        current_app.tasks[SEND_TASK].delay(message_id)
     except Exception:  # the broker is down: the sweep sends it once it is back
         log.warning("notify: message %s left for the sweep (broker unavailable)", message_id)
 
