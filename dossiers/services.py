@@ -73,18 +73,6 @@ def next_dossier_code(*, unit: AdministrativeUnit, day: date) -> str:
                 return code
 
 
-def bump_code_sequence(*, unit: AdministrativeUnit, day: date, number: int) -> None:
-    """Make sure the sequence of (unit, day) is at least ``number`` (after importing codes)."""
-    table = connection.ops.quote_name(DossierCodeSequence._meta.db_table)
-    sql = (
-        f"INSERT INTO {table} (unit_id, day, last_number) VALUES (%s, %s, %s) "  # noqa: S608
-        f"ON CONFLICT (unit_id, day) DO UPDATE SET last_number = "
-        f"CASE WHEN {table}.last_number < %s THEN %s ELSE {table}.last_number END"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [unit.pk, day, number, number, number])
-
-
 def new_tracking_pin() -> str:
     return f"{secrets.randbelow(10**6):06d}"
 
