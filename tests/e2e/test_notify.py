@@ -18,6 +18,7 @@ from postal.models import Handover, PostalItem
 from reports.services.aggregation import compute_weeks, current_monday
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import log_in, log_out
+from tests.reports.conftest import eager_tasks  # noqa: F401 - tasks in-process even when CI has a broker
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

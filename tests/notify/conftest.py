@@ -11,6 +11,7 @@ from dossiers.services import Intake, create_dossier
 from postal import services as postal
 from postal.models import Handover
 from tests.fake_endpoints import FakeEndpoints
+from tests.reports.conftest import eager_tasks  # noqa: F401 - tasks in-process even when CI has a broker
 
 
 @pytest.fixture
