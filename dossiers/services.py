@@ -1,4 +1,4 @@
-"""Writes to dossiers: intake, codes and the event log.
+"""Writes to dossiers: intake (validate and log with an ``Intake``) and dossier codes.
 
 Status changes after intake live in ``dossiers/workflow.py`` (one transition table);
 ``record_legal_submission`` and ``return_result`` are re-exported here because other apps (the
