@@ -14,7 +14,7 @@ from dossiers.catalogue import load_catalogue
 from dossiers.models import Dossier
 from notify.models import Message
 from postal import services as postal
-from postal.models import Handover, PostalItem
+from postal.models import Handover
 from reports.services.aggregation import compute_weeks, current_monday
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import log_in, log_out
@@ -31,7 +31,17 @@ def catalogue(transactional_db):
 
 
 def test_citizen_hears_each_step_rates_on_a_phone_and_a_low_rating_is_followed_up(
-    page, phone_page, official, postal_staff, leader, commune, post_office, catalogue, settings, live_server
+    page,
+    phone_page,
+    browser,
+    official,
+    postal_staff,
+    leader,
+    commune,
+    post_office,
+    catalogue,
+    settings,
+    live_server,
 ):
     settings.NOTIFY_SMS_URL = settings.NOTIFY_ZNS_URL = ""  # the outbox
     settings.PUBLIC_BASE_URL = live_server.url
@@ -55,7 +65,7 @@ def test_citizen_hears_each_step_rates_on_a_phone_and_a_low_rating_is_followed_u
     page.get_by_role("button", name="Đã xử lý xong", exact=True).click()
     expect(page.get_by_test_id("dossier-code")).to_be_visible()
 
-    # The desk hands the result to the post; the office signs the record and delivers it.
+    # The desk hands the result to the post (its record signed by the desk) …
     dossier = Dossier.objects.get(code=code)
     item = postal.create_return_item(dossier=dossier, by=official, post_office=post_office)
     handover = postal.create_handover(
@@ -63,14 +73,22 @@ def test_citizen_hears_each_step_rates_on_a_phone_and_a_low_rating_is_followed_u
     )
     postal.add_item_to_handover(handover=handover, by=official, code=item.code)
     postal.sign_handover(handover=handover, by=official)
-    postal.sign_handover(handover=handover, by=postal_staff)
-    postal.record_delivery_attempt(
-        item=PostalItem.objects.get(pk=item.pk),
-        by=postal_staff,
-        outcome="delivered",
-        recipient_name="Phan Thị Hồng",
-        id_checked=True,
-    )
+    # … and the postal employee signs it and delivers the result, on a phone.
+    staff = phone_page
+    staff.on("dialog", lambda dialog: dialog.accept())  # "sign this record?"
+    log_in(staff, postal_staff.username, PASSWORD)
+    staff.goto(f"/postal/handovers/{handover.pk}/")
+    staff.get_by_role("button", name="Ký").click()
+    staff.get_by_text("đã được hai bên ký").wait_for()
+    staff.goto("/postal/scan/")
+    staff.get_by_label("Mã bưu gửi").fill(item.code)
+    staff.get_by_role("button", name="Tìm").click()
+    staff.get_by_role("button", name="Mang đi phát").click()
+    staff.get_by_test_id("item-status").filter(has_text="Đang phát").wait_for()
+    staff.get_by_label("Họ tên người nhận").fill("Phan Thị Hồng")
+    staff.get_by_label("Đã kiểm tra giấy tờ tùy thân").check()
+    staff.get_by_role("button", name="Đã phát").click()
+    staff.get_by_test_id("item-status").filter(has_text="Đã phát").wait_for()
 
     page.reload()
     rows = page.get_by_test_id("dossier-messages").get_by_test_id("message-row")
@@ -87,8 +105,11 @@ def test_citizen_hears_each_step_rates_on_a_phone_and_a_low_rating_is_followed_u
     assert "044195001122" not in texts and "Phan Thị Hồng" not in texts
     link = re.search(r"https?://\S+/rate/[\w-]+/", rows.nth(3).inner_text()).group(0)
 
-    # The citizen opens the link from the delivered message on a phone; no login.
-    phone = phone_page
+    # The citizen opens the link from the delivered message on their own phone; no login.
+    citizen = browser.new_context(
+        locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", viewport={"width": 390, "height": 844}, is_mobile=True
+    )
+    phone = citizen.new_page()
     phone.goto(link)
     expect(phone.get_by_role("heading", name="Đánh giá dịch vụ")).to_be_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
@@ -98,6 +119,7 @@ def test_citizen_hears_each_step_rates_on_a_phone_and_a_low_rating_is_followed_u
     expect(phone.get_by_test_id("rating-thanks")).to_contain_text(code)
     phone.goto(link)  # one answer per dossier
     expect(phone.get_by_role("button", name="Gửi đánh giá")).to_have_count(0)
+    citizen.close()
 
     # The commune's home page shows the follow-up; the official closes it with a note.
     page.goto("/")
