@@ -9,6 +9,7 @@ import secrets
 from datetime import timedelta
 
 from django.db.models import Q
+from django.utils import timezone
 
 from demo.communes import COMMUNE_CODES
 from dossiers.models import Dossier, ReturnChannel, Status
@@ -57,12 +58,14 @@ def seed(*, options, stdout) -> None:
         )
         if rng.random() < 0.6:
             rating.stars = rng.choice(STARS)
-            rating.answered_at = delivered + timedelta(hours=rng.randint(1, 72))
+            rating.answered_at = min(delivered + timedelta(hours=rng.randint(1, 72)), timezone.now())
         ratings.append(rating)
         moments = {
             Event.RECEIVED: dossier.received_at,
             Event.RESULT_READY: dossier.finished_at,
-            Event.HANDED_TO_POST: item.handover_date and delivered - timedelta(days=1),
+            # Between the end of processing and the delivery: when the record was signed.
+            Event.HANDED_TO_POST: dossier.finished_at
+            and dossier.finished_at + (delivered - dossier.finished_at) / 2,
             Event.DELIVERED: delivered,
         }
         for event, at in moments.items():
