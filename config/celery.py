@@ -40,6 +40,17 @@ app.conf.beat_schedule = {
         "task": "reports.recompute_recent_weeks",
         "schedule": crontab(hour=2, minute=15),
     },
+    # Notify: citizens' messages whose retry is due (back-off from 1 to 60 minutes), and those
+    # queued while the broker was down.
+    "notify-send-due-messages": {
+        "task": "notify.send_due_messages",
+        "schedule": crontab(minute="*"),
+    },
+    # Dvcqg: national portal entries whose retry is due, in order per dossier.
+    "dvcqg-send-due": {
+        "task": "dvcqg.send_due",
+        "schedule": crontab(minute="*"),
+    },
 }
 
 

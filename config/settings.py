@@ -46,6 +46,9 @@ INSTALLED_APPS = [
     "postal",
     "reports",
     "privacy",
+    # Above postal and reports: they may not import these two.
+    "notify",
+    "dvcqg",
     # Demo data and the seed_demo command (on top: nothing imports it).
     "demo",
 ]
@@ -176,6 +179,21 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2}
 CELERY_RESULT_EXPIRES = 3600
+
+# Citizens' notices (docs/notifications.md) and the national portal sync (docs/dvcqg.md). With no
+# endpoint configured, messages go to the outbox (the log) and the sync is off.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+NOTIFY_ZNS_URL = env_str("NOTIFY_ZNS_URL", "")
+NOTIFY_ZNS_ACCESS_TOKEN = env_str("NOTIFY_ZNS_ACCESS_TOKEN", "")
+# ZNS template ids registered with Zalo, one per event: "received=123,delivered=456,…".
+NOTIFY_ZNS_TEMPLATES = dict(pair.split("=", 1) for pair in env_list("NOTIFY_ZNS_TEMPLATES") if "=" in pair)
+NOTIFY_SMS_URL = env_str("NOTIFY_SMS_URL", "")
+NOTIFY_SMS_API_KEY = env_str("NOTIFY_SMS_API_KEY", "")
+NOTIFY_SMS_BRANDNAME = env_str("NOTIFY_SMS_BRANDNAME", "POSTDESK")
+NOTIFY_TIMEOUT_SECONDS = env_int("NOTIFY_TIMEOUT_SECONDS", 10, minimum=1)
+DVCQG_URL = env_str("DVCQG_URL", "")
+DVCQG_API_KEY = env_str("DVCQG_API_KEY", "")
+DVCQG_TIMEOUT_SECONDS = env_int("DVCQG_TIMEOUT_SECONDS", 15, minimum=1)
 
 # Cache: Redis when configured (shared across processes), local memory otherwise.
 REDIS_CACHE_URL = env_str("CACHE_URL", "")

@@ -17,6 +17,8 @@ urlpatterns = [
     path("postal/", include("postal.urls")),
     path("reports/", include("reports.urls")),
     path("privacy/", include("privacy.urls")),
+    # Citizens' rating and stop links (/rate/<token>/, /stop/<token>/) and follow-ups.
+    path("", include("notify.urls")),
 ]
 
 if settings.DEBUG:

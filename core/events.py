@@ -7,6 +7,8 @@ from datetime import datetime
 from django.db import models
 from django.utils import timezone
 
+from core import hooks
+
 
 def append_event(
     subject: models.Model,
@@ -29,9 +31,12 @@ def append_event(
     if "details" in fields and fields["details"] is None:
         fields["details"] = {}
     relation = getattr(type(subject), history).rel  # the event table's foreign key to the subject
-    return relation.related_model.objects.create(
+    row = relation.related_model.objects.create(
         **{relation.field.name: subject},
         actor=by if getattr(by, "pk", None) else None,
         at=at or timezone.now(),
         **fields,
     )
+    # Apps above react through core.hooks (notices, the national portal sync), in this transaction.
+    hooks.publish(row)
+    return row

@@ -118,6 +118,9 @@ class IntakeForm(forms.Form):
         required=False,
     )
     decline_note = forms.CharField(label=_("Other reason"), max_length=300, required=False)
+    messages_declined = forms.BooleanField(
+        label=_("The citizen does not want text messages (Zalo/SMS)"), required=False
+    )
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -149,6 +152,7 @@ class IntakeForm(forms.Form):
                 ),
                 css_id="decline-fields",
             ),
+            Field("messages_declined"),
         )
 
 

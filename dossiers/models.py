@@ -167,6 +167,8 @@ class Dossier(models.Model):
     )
     decline_note = models.CharField(_("note on the reason"), max_length=300, blank=True)
     received_by_post = models.BooleanField(_("received by postal staff under a task transfer"), default=False)
+    # Asked at intake ("không nhận tin nhắn"); the stop link of any message sets it too.
+    messages_declined = models.BooleanField(_("does not want text messages"), default=False)
 
     status = models.PositiveSmallIntegerField(_("status"), choices=Status.choices, default=Status.REGISTERED)
     # Legal submission time; empty for a BCCI intake until the handover to the desk is signed.

@@ -99,6 +99,8 @@ class Intake:
     documents: list[dict] = field(default_factory=list)
     received_at: datetime | None = None
     received_by_post: bool = False
+    # "Không nhận tin nhắn": the citizen wants no Zalo/SMS messages about this dossier.
+    messages_declined: bool = False
 
     @property
     def status(self) -> int:
@@ -259,6 +261,7 @@ def validate_intake(intake: Intake, *, now: datetime | None = None) -> Intake:
         documents=list(documents),
         received_at=received_at,
         received_by_post=bool(intake.received_by_post),
+        messages_declined=bool(intake.messages_declined),
     )
 
 
@@ -297,6 +300,7 @@ def create_dossier(*, by, receiving_unit: AdministrativeUnit, intake: Intake) ->
         decline_reason=intake.decline_reason,
         decline_note=intake.decline_note,
         received_by_post=intake.received_by_post,
+        messages_declined=intake.messages_declined,
         status=intake.status,
         received_at=intake.received_at,
         due_date=due,
@@ -329,3 +333,16 @@ def create_dossier(*, by, receiving_unit: AdministrativeUnit, intake: Intake) ->
 # a BCCI intake (1 → 2); ``return_result`` — the result reaches the citizen (9 → 10).
 record_legal_submission = workflow.accept
 return_result = workflow.return_result
+
+
+@transaction.atomic
+def decline_messages(*, dossier: Dossier, by=None) -> Dossier:
+    """The citizen no longer wants text messages about this dossier (a stop link, or the desk on
+    their request). Idempotent: a second call changes nothing and appends nothing."""
+    dossier = Dossier.objects.select_for_update().get(pk=dossier.pk)
+    if dossier.messages_declined:
+        return dossier
+    dossier.messages_declined = True
+    dossier.save(update_fields=["messages_declined", "updated_at"])
+    append_event(dossier, by=by, action="dossier.messages_declined")
+    return dossier

@@ -119,6 +119,9 @@ class IntakeForm(forms.Form):
     )
     postage = forms.IntegerField(label=_("Postage (VND)"), initial=0)
     fees_collected = forms.IntegerField(label=_("Fees collected for the agency (VND)"), initial=0)
+    messages_declined = forms.BooleanField(
+        label=_("The citizen does not want text messages (Zalo/SMS)"), required=False
+    )
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)

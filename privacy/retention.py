@@ -2,7 +2,9 @@
 
 What goes: the applicant's name, phone, address and identity number; the recipients of the
 dossier's postal items (name, address, phone, proxy authorisation) and the notes of delivery
-attempts; the citizens of pickup appointments (name, phone, address, note). What stays: every
+attempts; the citizens of pickup appointments (name, phone, address, note); the phone the
+citizen's messages went to, the comments of their ratings, and the applicant's name in what was
+sent to the national portal. What stays: every
 count the reports need — statuses, dates, channels, timeliness, reasons for declining postal
 return, procedures, units, items' statuses and dates — and the whole event history (which never
 holds personal data). A dossier done once is marked (AnonymisedDossier) and skipped afterwards,
@@ -26,6 +28,8 @@ from django.utils import timezone
 
 from dossiers import statuses
 from dossiers.models import Dossier, DossierEvent
+from dvcqg.models import SyncEntry
+from notify.models import Message, Rating
 from postal.models import DeliveryAttempt, PickupAppointment, PostalItem
 from privacy.models import AnonymisedDossier
 
@@ -108,6 +112,17 @@ def anonymise_closed_dossiers(
     return result
 
 
+def _anonymise_notices(dossier_ids: list[int]) -> None:
+    """The citizens' messages (the phone they went to), their rating comments, and the applicant's
+    name in what was sent to the national portal."""
+    Message.objects.filter(dossier_id__in=dossier_ids).exclude(phone="").update(phone="")
+    Rating.objects.filter(dossier_id__in=dossier_ids).exclude(comment="").update(comment="")
+    entries = list(SyncEntry.objects.filter(dossier_id__in=dossier_ids).only("id", "payload"))
+    for entry in entries:
+        entry.payload = {**entry.payload, "ChuHoSo": ANONYMISED}
+    SyncEntry.objects.bulk_update(entries, ["payload"], batch_size=500)
+
+
 @transaction.atomic
 def _anonymise_batch(ids: list[int], *, years: int, now: datetime, result: RetentionResult) -> None:
     # Lock the batch; a row another run marked meanwhile drops out (idempotent under overlap).
@@ -130,6 +145,7 @@ def _anonymise_batch(ids: list[int], *, years: int, now: datetime, result: Reten
     result.appointments += PickupAppointment.objects.filter(dossier_id__in=locked).update(
         citizen_name=ANONYMISED, citizen_phone="", address="", note=""
     )
+    _anonymise_notices(locked)
     AnonymisedDossier.objects.bulk_create(
         AnonymisedDossier(dossier_id=pk, at=now, retention_years=years) for pk in locked
     )

@@ -37,6 +37,14 @@ COUNTERS = (
     "declined_urgent",
     "declined_other",
     "declined_unrecorded",
+    # Citizens' ratings after delivery and the national portal sync (counted by notify and
+    # dvcqg, which register their measures with reports.services.aggregation).
+    "ratings",
+    "ratings_satisfied",
+    "rating_stars",
+    "ratings_low",
+    "portal_changed",
+    "portal_synced_on_time",
 )
 # dossiers.DeclineReason value -> counter; a blank reason is "unrecorded".
 DECLINE_COUNTERS = {
@@ -85,6 +93,14 @@ class WeeklyRate(models.Model):
     declined_urgent = _counter(_("declined: needs the result urgently"))
     declined_other = _counter(_("declined: other reason"))
     declined_unrecorded = _counter(_("declined: reason not recorded"))
+    # Satisfaction: answers in the week, their stars added up (mean = stars / answers), low ones.
+    ratings = _counter(_("ratings received"))
+    ratings_satisfied = _counter(_("ratings of 4 or 5 stars"))
+    rating_stars = _counter(_("stars given, added up"))
+    ratings_low = _counter(_("ratings of 2 stars or fewer"))
+    # National portal sync rate = synchronised within 24 h / dossiers changed in the week.
+    portal_changed = _counter(_("dossiers changed (to synchronise)"))
+    portal_synced_on_time = _counter(_("dossiers synchronised within 24 h"))
     computed_at = models.DateTimeField(_("computed at"))
 
     class Meta:
@@ -125,6 +141,8 @@ class Metric(models.TextChoices):
     ON_TIME_RATE = "on_time_rate", _("On-time rate")
     ONLINE_RATE = "online_rate", _("Online rate")
     JN_COMPLIANCE = "jn_compliance", _("J+n delivery compliance")
+    SATISFACTION_RATE = "satisfaction_rate", _("Citizens satisfied (4–5 stars)")
+    PORTAL_SYNC_RATE = "portal_sync_rate", _("Synchronised to the national portal within 24 h")
 
 
 class Target(models.Model):

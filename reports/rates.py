@@ -27,6 +27,8 @@ RATES: tuple[RateDefinition, ...] = (
     RateDefinition(Metric.ON_TIME_RATE, ("finished_early", "finished_on_time"), "finished"),
     RateDefinition(Metric.ONLINE_RATE, ("received_online",), "received"),
     RateDefinition(Metric.JN_COMPLIANCE, ("items_on_target",), "items_delivered"),
+    RateDefinition(Metric.SATISFACTION_RATE, ("ratings_satisfied",), "ratings"),
+    RateDefinition(Metric.PORTAL_SYNC_RATE, ("portal_synced_on_time",), "portal_changed"),
 )
 RATE_BY_METRIC = {rate.metric: rate for rate in RATES}
 

@@ -125,6 +125,7 @@ def dashboard(request):
         "rates": list(zip(week_figures, ytd_figures, strict=True)),
         "ytd_counts": ytd_counts,
         "rows": rows,
+        "ranking_first": ranking_first,
         "decline_rows": [row for row in rows if row.declined],
         "trend": _trend(unit, monday, targets),
         "act_on": selectors.dossiers_to_act_on(user, unit, today),

@@ -169,6 +169,15 @@ ACCESS: dict[str, Access] = {
     "reports:targets": Access(answers(403, leader=200, administrator=200)),
     "reports:exports": Access(answers(403, leader=200, administrator=200)),
     "reports:export": Access(answers(403, leader=200, administrator=200), lambda w: ["weekly", "xlsx"]),
+    # Citizens' links from their messages: public, the token is the key (no personal data shown).
+    "notify:rate": Access(everyone(), lambda w: [w["rating"].token]),
+    "notify:stop": Access(everyone(), lambda w: [w["stop_token"]]),
+    # A commune official closes a low rating's follow-up (leaders only read it on their home).
+    "notify:close_follow_up": Access(
+        POST_ONLY,
+        obj("follow_up"),
+        post={ANON: 302, OTHER_OFFICIAL: 404, POSTAL: 403, OTHER_POSTAL: 403, MANAGER: 403, LEADER: 403},
+    ),
 }
 
 
@@ -288,7 +297,22 @@ def world(
         requested_by=leader, first_week=date(2026, 11, 16), last_week=date(2026, 11, 16)
     )
     job = ImportJob.objects.create(original_name="hoso.csv", created_by=official)
+    from notify.models import FollowUp, Rating
+    from notify.services import stop_token
+
+    rating = Rating.objects.create(
+        dossier=dossier,
+        token="rate-token-1",
+        unit=commune,
+        expires_at=now + timedelta(days=30),
+        stars=1,
+        answered_at=now,
+    )
+    follow_up = FollowUp.objects.create(rating=rating, unit=commune)
     return {
+        "rating": rating,
+        "follow_up": follow_up,
+        "stop_token": stop_token(dossier.pk),
         "job": job,
         "intake_item": intake_item,
         "commune": commune,

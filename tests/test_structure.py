@@ -7,7 +7,20 @@ import ast
 from pathlib import Path
 
 BASE = Path(__file__).resolve().parent.parent
-APPS = ("core", "accounts", "communes", "dossiers", "postal", "reports", "privacy", "demo", "config", "bench")
+APPS = (
+    "core",
+    "accounts",
+    "communes",
+    "dossiers",
+    "postal",
+    "reports",
+    "notify",
+    "dvcqg",
+    "privacy",
+    "demo",
+    "config",
+    "bench",
+)
 LIMIT = 600
 
 

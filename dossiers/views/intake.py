@@ -68,6 +68,7 @@ def dossier_create(request):
                         decline_note=data["decline_note"],
                         documents=documents,
                         received_at=data["received_at"],
+                        messages_declined=data["messages_declined"],
                     ),
                 )
             except ValidationError as error:

@@ -52,6 +52,7 @@ def receive_bcci_dossier(
     postage: int = 0,
     fees_collected: int = 0,
     appointment: PickupAppointment | None = None,
+    messages_declined: bool = False,
 ) -> PostalItem:
     """Postal staff receive a dossier at a BĐVHX or at home (Decision 45/2016): the dossier is
     created with intake channel BCCI and stays "newly registered" until the handover to the desk
@@ -88,6 +89,7 @@ def receive_bcci_dossier(
             documents=documents,
             received_at=None,
             received_by_post=_transferred(receiving_unit, procedure),
+            messages_declined=messages_declined,
         ),
     )
     office = by.post_office

@@ -307,6 +307,24 @@ MEASURES: tuple[Callable, ...] = (
     returned_to_sender_counts,
 )
 
+# Measures of apps above reports (notify's ratings, dvcqg's sync rate), registered in their
+# AppConfig.ready(): reports may not import them. Same contract as MEASURES: (unit, week) ->
+# counts of COUNTERS, by one grouped query over the span.
+_registered_measures: list[Callable] = []
+
+
+def register_measure(measure: Callable) -> None:
+    if measure not in _registered_measures:
+        _registered_measures.append(measure)
+
+
+def by_week(span: Span, queryset, unit_field: str, field: str, **aggregates) -> dict[tuple[int, int], Counts]:
+    """The helper registered measures use: ``aggregates`` by unit and week of ``field``."""
+    return {
+        (unit_id, week): row
+        for unit_id, week, row in _by_week(span, queryset, unit_field, field, **aggregates)
+    }
+
 
 def add_ancestors(unit_ids: Iterable[int], parents: dict[int, int | None]) -> dict[int, int | None]:
     """Extend ``parents`` with the given units and every unit above them, one small query per
@@ -326,7 +344,7 @@ def span_counts(span: Span) -> dict[date, dict[int, Counts]]:
     weeks: dict[date, dict[int, Counts]] = {
         monday: defaultdict(lambda: dict.fromkeys(COUNTERS, 0)) for monday in span.mondays
     }
-    for measure in MEASURES:
+    for measure in (*MEASURES, *_registered_measures):
         for (unit_id, index), values in measure(span).items():
             if 0 <= index < len(span):
                 weeks[span.mondays[index]][unit_id].update(values)

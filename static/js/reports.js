@@ -8,7 +8,9 @@
     bcci_intake_rate: "#6f42c1",
     on_time_rate: "#198754",
     online_rate: "#fd7e14",
-    jn_compliance: "#20c997"
+    jn_compliance: "#20c997",
+    satisfaction_rate: "#d63384",
+    portal_sync_rate: "#6c757d"
   };
 
   function drawTrend() {

@@ -172,3 +172,33 @@ def test_timeline_names_the_anonymisation(client_for, official, old_returned):
 
     page = client_for(official).get(reverse("dossiers:detail", args=[old_returned.pk])).content.decode()
     assert EVENT_ACTION not in page
+
+
+def test_messages_ratings_and_portal_payloads_are_anonymised_too(old_returned, recent_returned):
+    from datetime import timedelta
+
+    from dvcqg.models import SyncEntry
+    from notify.models import Message, Rating
+
+    for dossier in (old_returned, recent_returned):
+        Message.objects.create(
+            dossier=dossier, event="delivered", channel="sms", status="sent", phone="0912345678", text="…"
+        )
+        Rating.objects.create(
+            dossier=dossier, token=f"t{dossier.pk}", unit=dossier.receiving_unit, stars=2,
+            comment="Gọi tôi 0912345678", answered_at=at("2026-03-06", 9),
+            expires_at=at("2026-03-06", 9) + timedelta(days=30),
+        )  # fmt: skip
+        SyncEntry.objects.create(
+            dossier=dossier, seq=1, action="dossier.returned", status="sent",
+            payload={"MaHoSo": dossier.code, "ChuHoSo": dossier.applicant_name, "TrangThaiHoSo": 10},
+            changed_at=at("2026-03-05", 10), deadline_at=at("2026-03-06", 10), sent_at=at("2026-03-05", 11),
+        )  # fmt: skip
+    with time_machine.travel(NOW, tick=False):
+        anonymise_closed_dossiers(years=5)
+    old = (Message.objects.get(dossier=old_returned), Rating.objects.get(dossier=old_returned))
+    assert old[0].phone == "" and old[1].comment == "" and old[1].stars == 2  # counted still
+    assert SyncEntry.objects.get(dossier=old_returned).payload["ChuHoSo"] == ANONYMISED
+    assert SyncEntry.objects.get(dossier=old_returned).payload["TrangThaiHoSo"] == 10
+    assert Message.objects.get(dossier=recent_returned).phone == "0912345678"
+    assert Rating.objects.get(dossier=recent_returned).comment

@@ -8,7 +8,7 @@ from importlib import import_module
 
 from django.core.management.base import BaseCommand
 
-SEED_ORDER = ("communes", "accounts", "dossiers", "postal", "reports")
+SEED_ORDER = ("communes", "accounts", "dossiers", "postal", "notify", "reports")
 
 
 class Command(BaseCommand):

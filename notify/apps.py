@@ -1,0 +1,23 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class NotifyConfig(AppConfig):
+    name = "notify"
+    verbose_name = _("Citizen notices")
+
+    def ready(self) -> None:
+        # Notices follow the history the apps below append (core.hooks), and show on their pages
+        # through their panel slots: neither dossiers nor postal imports this app.
+        from core import hooks
+        from notify import hooks as notify_hooks
+        from notify import panels, tasks  # noqa: F401 (tasks: registers the Celery tasks by name)
+
+        hooks.subscribe("dossiers.DossierEvent", notify_hooks.on_dossier_event)
+        hooks.subscribe("postal.ItemEvent", notify_hooks.on_item_event)
+        panels.register()
+        # Satisfaction is a weekly counter of the reports (WeeklyRate), counted here.
+        from notify.aggregation import rating_counts
+        from reports.services import aggregation
+
+        aggregation.register_measure(rating_counts)
