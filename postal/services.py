@@ -22,6 +22,7 @@ from accounts.models import Role, User
 from communes.models import AdministrativeUnit, PostOffice
 from dossiers import services as dossier_services
 from dossiers import workdays
+from dossiers.codes import parse_code
 from dossiers.models import Dossier, IntakeChannel, Procedure, ReturnChannel, Status
 from postal import s10
 from postal.models import (
@@ -162,12 +163,31 @@ def valid_code(code: str) -> str:
     return code
 
 
+def is_dossier_code(code: str) -> bool:
+    try:
+        parse_code(code)
+    except ValueError:
+        return False
+    return True
+
+
 def find_item_for_scan(*, user: User, code: str) -> PostalItem:
     """The item a scanned or typed code names, in the user's post offices; a clear message when
     the code is not S10, has a wrong check digit, is unknown or belongs to another office."""
+    ids = scoping.post_office_ids(user)
+    if is_dossier_code(code):
+        # Form 01's QR code (read by the camera) names the dossier: its newest item here.
+        items = PostalItem.objects.select_related("dossier", "post_office").filter(dossier__code=code.strip())
+        item = (
+            (items if ids is None else items.filter(post_office_id__in=ids)).order_by("-created_at").first()
+        )
+        if item is None:
+            raise ValidationError(
+                _("No postal item of dossier %(code)s in your post office.") % {"code": code}
+            )
+        return item
     code = valid_code(code)
     item = PostalItem.objects.select_related("dossier", "post_office").filter(code=code).first()
-    ids = scoping.post_office_ids(user)
     if item is None or (ids is not None and item.post_office_id not in ids):
         raise ValidationError(_("Item %(code)s was not found in your post office.") % {"code": code})
     return item
@@ -238,7 +258,9 @@ def create_return_item(
 
 
 @transaction.atomic
-def scan_item(*, item: PostalItem, by: User, to_status: str, note: str = "") -> PostalItem:
+def scan_item(
+    *, item: PostalItem, by: User, to_status: str, note: str = "", at: datetime | None = None
+) -> PostalItem:
     """A scan that moves an item on (in transit, out for delivery, cancelled).
 
     Scanning an item that is already in the wanted status (two staff scanning at once) keeps the
@@ -247,7 +269,15 @@ def scan_item(*, item: PostalItem, by: User, to_status: str, note: str = "") -> 
     item = _lock(item)
     _ensure_office_of(by, item.post_office)
     if item.status == to_status:
-        _event(item, by=by, action="item.scanned", from_status=item.status, to_status=item.status, note=note)
+        _event(
+            item,
+            by=by,
+            action="item.scanned",
+            at=at,
+            from_status=item.status,
+            to_status=item.status,
+            note=note,
+        )
         return item
     actions = {
         S.IN_TRANSIT: "item.in_transit",
@@ -258,7 +288,7 @@ def scan_item(*, item: PostalItem, by: User, to_status: str, note: str = "") -> 
         raise ValidationError(_("This action is not available from the scan screen."))
     if to_status == S.OUT_FOR_DELIVERY and item.direction != Direction.RETURN:
         raise ValidationError(_("Only results going to citizens are taken out for delivery."))
-    _move(item, to_status, by=by, action=actions[to_status], note=note)
+    _move(item, to_status, by=by, action=actions[to_status], at=at, note=note)
     item.save(update_fields=["status", "version", "updated_at"])
     return item
 
@@ -283,6 +313,8 @@ def record_delivery_attempt(
     is_proxy: bool = False,
     proxy_authorisation: str = "",
     note: str = "",
+    signature=None,
+    photo=None,
 ) -> PostalItem:
     """One delivery attempt. Delivered needs the recipient's name and a checked ID (a proxy also
     an authorisation) and returns the dossier's result; after the second failed notice, two
@@ -314,7 +346,10 @@ def record_delivery_attempt(
             )
         if is_proxy and not proxy_authorisation:
             raise ValidationError(_("A proxy must show an authorisation: enter its reference."))
-    DeliveryAttempt.objects.create(item=item, at=at, outcome=outcome, note=note, by=by)
+    # Proofs (postal.proofs.clean_signature / clean_photo files) are kept with the attempt.
+    item.last_attempt = DeliveryAttempt.objects.create(
+        item=item, at=at, outcome=outcome, note=note, by=by, signature=signature or "", photo=photo or ""
+    )
     item.attempts += 1
     if outcome == Outcome.DELIVERED:
         item.recipient_name = recipient_name
