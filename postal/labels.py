@@ -17,7 +17,7 @@ def code128_svg(code: str) -> str:
     """An inline SVG barcode without the XML prologue and DOCTYPE (it sits inside HTML)."""
     out = io.BytesIO()
     Code128(code, writer=SVGWriter()).write(
-        out, options={"module_width": 0.3, "module_height": 14, "quiet_zone": 3, "write_text": False}
+        out, options={"module_width": 0.38, "module_height": 15, "quiet_zone": 3, "write_text": False}
     )
     svg = _XML_PROLOGUE.sub(r"\1", out.getvalue().decode(), count=1)
     # The code is our own S10 (letters and digits, validated), so the SVG holds nothing foreign.

@@ -91,9 +91,11 @@
     stateLabel.textContent = online ? text("online", "Online") : text("offline", "Offline");
     app.classList.toggle("text-bg-warning", !online);
     app.classList.toggle("text-bg-light", online);
+    var icon = app.querySelector("[data-app-icon]");
+    icon.className = online ? "bi bi-wifi" : "bi bi-wifi-off";
     return Promise.all([allOf("queue"), allOf("conflicts")]).then(function (found) {
       var waiting = found[0].length;
-      pendingLabel.textContent = text("pending", "Waiting to be sent: %s").replace("%s", waiting);
+      pendingLabel.textContent = String(waiting);
       pendingLabel.setAttribute("data-count", waiting);
       conflictList.replaceChildren();
       found[1].forEach(function (conflict) {
@@ -312,6 +314,9 @@
           }
         }
         app.setAttribute("data-pages-kept", String(answer.pages.length));
+        var kept = app.querySelector("[data-app-kept]");
+        kept.querySelector("[data-app-kept-count]").textContent = String(answer.pages.length - 1);
+        kept.hidden = false;
       })
       .catch(function () {
         return null;
