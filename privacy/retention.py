@@ -4,8 +4,8 @@ What goes: the applicant's name, phone, address and identity number; the recipie
 dossier's postal items (name, address, phone, proxy authorisation) and the notes, signatures
 and photos of delivery attempts; the citizens of pickup appointments (name, phone, address,
 note). What stays: every count the reports need — statuses, dates, channels, timeliness,
-reasons for declining postal return, procedures, units, items' statuses and dates — and the whole event history (which never
-holds personal data). A dossier done once is marked (AnonymisedDossier) and skipped afterwards,
+reasons for declining postal return, procedures, units, items' statuses and dates — and the
+whole event history (which never holds personal data). A dossier done once is marked (AnonymisedDossier) and skipped afterwards,
 so the command can run every night. Each batch is one transaction; an interrupted run leaves
 whole batches done and the next run carries on.
 
