@@ -1,13 +1,13 @@
 """Retention: erase applicants' personal data from dossiers closed more than N years ago.
 
 What goes: the applicant's name, phone, address and identity number; the recipients of the
-dossier's postal items (name, address, phone, proxy authorisation) and the notes, signatures
-and photos of delivery attempts; the citizens of pickup appointments (name, phone, address,
-note). What stays: every count the reports need — statuses, dates, channels, timeliness,
-reasons for declining postal return, procedures, units, items' statuses and dates — and the
-whole event history (which never holds personal data). A dossier done once is marked
-(AnonymisedDossier) and skipped afterwards, so the command can run every night. Each batch is one transaction; an interrupted run leaves
-whole batches done and the next run carries on.
+dossier's postal items (name, address, phone, proxy authorisation) and the notes, signatures and
+photos of delivery attempts; the citizens of pickup appointments (name, phone, address, note).
+What stays: every count the reports need — statuses, dates, channels, timeliness, reasons for
+declining postal return, procedures, units, items' statuses and dates — and the whole event
+history (which never holds personal data). A dossier done once is marked (AnonymisedDossier) and
+skipped afterwards, so the command can run every night. Each batch is one transaction; an
+interrupted run leaves whole batches done and the next run carries on.
 
 Bulk ``update()`` is used on purpose: it sends no post_save signal, so the weekly rates are not
 marked dirty — no counted value changes.
