@@ -11,7 +11,7 @@ import logging
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 
 from communes.models import AdministrativeUnit
 from core.events import append_event
-from core.timezones import aware
-from dossiers import workdays
+from core.timezones import FUTURE_TOLERANCE, aware
+from dossiers import workdays, workflow
 from dossiers.codes import format_code
 from dossiers.models import (
     DeclineReason,
@@ -37,8 +37,6 @@ from dossiers.personal import clean_id_number, clean_phone
 
 logger = logging.getLogger(__name__)
 
-# A receipt time a few seconds ahead of the server clock is a clock difference, not the future.
-FUTURE_TOLERANCE = timedelta(minutes=2)
 MAX_DOCUMENT_COUNT = 99
 
 # The choices' values as sets, built once: ``Choices.values`` builds a new list on every access,
@@ -96,17 +94,20 @@ def new_tracking_pin() -> str:
 
 @dataclass
 class Intake:
-    """A validated intake, ready to save or to preview."""
+    """What the desk (or the post, or an import row) records when a dossier is handed in.
 
-    procedure: Procedure
+    ``validate_intake`` returns a cleaned copy; ``create_dossier`` validates and saves one.
+    """
+
+    procedure: Procedure | None
     applicant_name: str
-    applicant_phone: str
-    applicant_address: str
-    applicant_id_number: str
     intake_channel: int
     return_channel: str
-    decline_reason: str
-    decline_note: str
+    applicant_phone: str = ""
+    applicant_address: str = ""
+    applicant_id_number: str = ""
+    decline_reason: str = ""
+    decline_note: str = ""
     documents: list[dict] = field(default_factory=list)
     received_at: datetime | None = None
     received_by_post: bool = False
@@ -166,27 +167,23 @@ def clean_documents(documents: Iterable[dict]) -> list[dict]:
     return cleaned
 
 
-def validate_intake(
-    *,
-    procedure: Procedure | None,
-    applicant_name: str,
-    applicant_phone: str = "",
-    applicant_address: str = "",
-    applicant_id_number: str = "",
-    intake_channel: int,
-    return_channel: str,
-    decline_reason: str = "",
-    decline_note: str = "",
-    documents: Iterable[dict] = (),
-    received_at: datetime | None = None,
-    received_by_post: bool = False,
-    now: datetime | None = None,
-) -> Intake:
+def validate_intake(intake: Intake, *, now: datetime | None = None) -> Intake:
     """Check an intake and return it cleaned; ValidationError (by field, in Vietnamese) otherwise.
 
     A BCCI intake without ``received_at`` is only registered (status 1) until the handover to
     the desk is signed; any other intake is accepted at ``received_at`` (default: now).
     """
+    procedure = intake.procedure
+    applicant_name = intake.applicant_name
+    applicant_phone = intake.applicant_phone
+    applicant_address = intake.applicant_address
+    applicant_id_number = intake.applicant_id_number
+    intake_channel = intake.intake_channel
+    return_channel = intake.return_channel
+    decline_reason = intake.decline_reason
+    decline_note = intake.decline_note
+    documents = intake.documents
+    received_at = intake.received_at
     errors: dict[str, list] = {}
 
     def add(field_name: str, error) -> None:
@@ -273,48 +270,19 @@ def validate_intake(
         decline_note=decline_note,
         documents=list(documents),
         received_at=received_at,
-        received_by_post=bool(received_by_post),
+        received_by_post=bool(intake.received_by_post),
     )
 
 
 @transaction.atomic
-def create_dossier(
-    *,
-    by,
-    receiving_unit: AdministrativeUnit,
-    procedure: Procedure | None,
-    applicant_name: str,
-    applicant_phone: str = "",
-    applicant_address: str = "",
-    applicant_id_number: str = "",
-    intake_channel: int,
-    return_channel: str,
-    decline_reason: str = "",
-    decline_note: str = "",
-    documents: list[dict] | None = None,
-    received_at: datetime | None = None,
-    received_by_post: bool = False,
-) -> Dossier:
+def create_dossier(*, by, receiving_unit: AdministrativeUnit, intake: Intake) -> Dossier:
     """Log a dossier: validate, give it a code and lookup PIN, save its documents and append
     ``dossier.registered`` (BCCI intake awaiting the handover) or ``dossier.accepted``.
 
     When the return channel is not BCCI, ``decline_reason`` (a ``DeclineReason``) is required,
     with ``decline_note`` for "other".
     """
-    intake = validate_intake(
-        procedure=procedure,
-        applicant_name=applicant_name,
-        applicant_phone=applicant_phone,
-        applicant_address=applicant_address,
-        applicant_id_number=applicant_id_number,
-        intake_channel=intake_channel,
-        return_channel=return_channel,
-        decline_reason=decline_reason,
-        decline_note=decline_note,
-        documents=documents or [],
-        received_at=received_at,
-        received_by_post=received_by_post,
-    )
+    intake = validate_intake(intake)
     if receiving_unit is None or receiving_unit.level != AdministrativeUnit.Level.COMMUNE:
         raise ValidationError({"receiving_unit": _("Dossiers are received by a commune's one-stop desk.")})
     code_day = workdays.local_date(intake.received_at or timezone.now())
@@ -359,18 +327,9 @@ def create_dossier(
     return dossier
 
 
-# --- contract re-exports (implemented in workflow.py) ----------------------------------------
-
-
-def record_legal_submission(*, dossier: Dossier, by, at: datetime) -> Dossier:
-    """BCCI intake: the handover signature time becomes the legal submission time (1 → 2)."""
-    from dossiers import workflow
-
-    return workflow.accept(dossier=dossier, by=by, at=at)
-
-
-def return_result(*, dossier: Dossier, by, channel: str, at: datetime | None = None) -> Dossier:
-    """The result reaches the citizen (9 → 10) at the desk, online or by post (BCCI)."""
-    from dossiers import workflow
-
-    return workflow.return_result(dossier=dossier, by=by, channel=channel, at=at)
+# --- contract re-exports -----------------------------------------------------------------------
+# Other apps (postal) call these two workflow steps as part of the dossiers contract:
+# ``record_legal_submission`` — the handover signature time becomes the legal submission time of
+# a BCCI intake (1 → 2); ``return_result`` — the result reaches the citizen (9 → 10).
+record_legal_submission = workflow.accept
+return_result = workflow.return_result

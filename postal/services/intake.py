@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from accounts import scoping
 from accounts.models import Role, User
 from communes.models import AdministrativeUnit
+from core.events import append_event
 from dossiers import services as dossier_services
 from dossiers.models import IntakeChannel, Procedure, ReturnChannel
 from postal import s10
@@ -21,7 +22,6 @@ from postal.models import (
 )
 from postal.services.items import (
     _check_amount,
-    _event,
     issue_code,
 )
 
@@ -74,18 +74,20 @@ def receive_bcci_dossier(
     dossier = dossier_services.create_dossier(
         by=by,
         receiving_unit=receiving_unit,
-        procedure=procedure,
-        applicant_name=applicant_name.strip(),
-        applicant_phone=applicant_phone,
-        applicant_address=applicant_address,
-        applicant_id_number=applicant_id_number,
-        intake_channel=IntakeChannel.BCCI,
-        return_channel=return_channel,
-        decline_reason=decline_reason,
-        decline_note=decline_note,
-        documents=documents,
-        received_at=None,
-        received_by_post=_transferred(receiving_unit, procedure),
+        intake=dossier_services.Intake(
+            procedure=procedure,
+            applicant_name=applicant_name.strip(),
+            applicant_phone=applicant_phone,
+            applicant_address=applicant_address,
+            applicant_id_number=applicant_id_number,
+            intake_channel=IntakeChannel.BCCI,
+            return_channel=return_channel,
+            decline_reason=decline_reason,
+            decline_note=decline_note,
+            documents=documents,
+            received_at=None,
+            received_by_post=_transferred(receiving_unit, procedure),
+        ),
     )
     office = by.post_office
     item = PostalItem.objects.create(
@@ -99,8 +101,12 @@ def receive_bcci_dossier(
         recipient_address=receiving_unit.name,
         created_by=by,
     )
-    _event(
-        item, by=by, action="item.intake_received", to_status=ItemStatus.ACCEPTED, documents=len(documents)
+    append_event(
+        item,
+        by=by,
+        action="item.intake_received",
+        to_status=ItemStatus.ACCEPTED,
+        details={"documents": len(documents)},
     )
     if appointment is not None:
         appointment.status = PickupAppointment.Status.DONE
