@@ -23,7 +23,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import scoping
+from communes import scoping
 from communes.models import (
     FLOOR_AREA_MESSAGE,
     MAX_FLOOR_AREA_M2,

@@ -11,8 +11,8 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from accounts import scoping
 from accounts.models import User
+from communes import scoping
 from communes.models import AdministrativeUnit
 from dossiers.models import Dossier, ProcedureField
 from postal.models import (

@@ -6,8 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts import scoping
 from accounts.models import Role, User
+from communes import scoping
 from communes.models import AdministrativeUnit
 from core.events import append_event
 from dossiers import services as dossier_services
