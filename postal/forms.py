@@ -40,6 +40,12 @@ class DeliveryForm(forms.Form):
     is_proxy = forms.BooleanField(label=_("Received by a proxy"), required=False)
     proxy_authorisation = forms.CharField(label=_("Authorisation"), max_length=200, required=False)
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
+    # Proof of delivery (checked and re-encoded by postal.proofs) and the postal app's fields:
+    # the action's id for idempotent retries and when it happened on the phone.
+    signature = forms.FileField(label=_("Recipient's signature"), required=False)
+    photo = forms.FileField(label=_("Photo of the papers handed over"), required=False)
+    client_id = forms.CharField(max_length=36, required=False)
+    at = forms.CharField(max_length=40, required=False)
 
 
 def _offices_of_unit(unit_id):

@@ -11,6 +11,7 @@ from django.utils.translation import pgettext_lazy
 from communes.models import AdministrativeUnit, PostOffice
 from core.models import Event
 from dossiers.models import Dossier, Procedure, ProcedureField
+from postal.proofs import ProofStorage
 
 
 class Direction(models.TextChoices):
@@ -125,6 +126,10 @@ class ItemEvent(Event):
         ]
 
 
+def _proof_path(attempt, filename: str) -> str:
+    return f"proofs/{attempt.at:%Y/%m}/{filename}"
+
+
 class DeliveryAttempt(models.Model):
     class Outcome(models.TextChoices):
         DELIVERED = "delivered", _("Delivered")
@@ -137,11 +142,38 @@ class DeliveryAttempt(models.Model):
     outcome = models.CharField(_("outcome"), max_length=14, choices=Outcome.choices)
     note = models.CharField(_("note"), max_length=300, blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Proof of delivery, re-encoded on upload (no EXIF, so no location), size-limited.
+    signature = models.FileField(
+        _("recipient's signature"), storage=ProofStorage, upload_to=_proof_path, blank=True
+    )
+    photo = models.FileField(
+        _("photo of the handover"), storage=ProofStorage, upload_to=_proof_path, blank=True
+    )
 
     class Meta:
         verbose_name = _("delivery attempt")
         verbose_name_plural = _("delivery attempts")
         ordering = ["at", "id"]
+
+
+class ClientAction(models.Model):
+    """An action sent by the postal app under the id the phone gave it, so that sending it again
+    (a retry, a replay of the offline queue, a double tap) is recognised and never applied twice.
+    The row is written in the same transaction as the action itself."""
+
+    id = models.UUIDField(primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(PostalItem, on_delete=models.CASCADE, related_name="client_actions")
+    kind = models.CharField(max_length=10)
+    received_at = models.DateTimeField(auto_now_add=True)
+    attempt = models.ForeignKey(
+        "DeliveryAttempt", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    result_status = models.CharField(max_length=20, choices=ItemStatus.choices)
+
+    class Meta:
+        verbose_name = _("action from the postal app")
+        verbose_name_plural = _("actions from the postal app")
 
 
 class Handover(models.Model):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from postal import views
+from postal import app_views, views
 
 app_name = "postal"
 urlpatterns = [
@@ -9,6 +9,18 @@ urlpatterns = [
     path("items/<int:pk>/move/", views.item_move, name="item_move"),
     path("items/<int:pk>/attempt/", views.item_attempt, name="item_attempt"),
     path("deliveries/", views.deliveries, name="deliveries"),
+    path("items/<int:pk>/label/", app_views.item_label, name="item_label"),
+    path("items/<int:pk>/label.pdf", app_views.item_label_pdf, name="item_label_pdf"),
+    path(
+        "items/<int:pk>/attempts/<int:attempt_id>/<str:kind>/",
+        app_views.attempt_proof,
+        name="attempt_proof",
+    ),
+    # The installable app: manifest and service worker at the scope of the postal screens.
+    path("manifest.webmanifest", app_views.manifest, name="manifest"),
+    path("sw.js", app_views.service_worker, name="service_worker"),
+    path("offline/", app_views.offline_page, name="offline"),
+    path("offline/pages.json", app_views.offline_pages, name="offline_pages"),
     # The desk's one click from a processed dossier (linked from the dossier page).
     path("return/<int:dossier_id>/", views.return_item_create, name="return_item_create"),
     path("intake/", views.intake_create, name="intake_create"),

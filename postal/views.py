@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+from csp.decorators import csp_update
 from django.contrib import messages
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -32,7 +33,7 @@ from accounts.permissions import (
 )
 from dossiers.models import Status
 from dossiers.selectors import dossier_for_user_or_404
-from postal import forms, selectors, services, transfers
+from postal import forms, offline, proofs, selectors, services, transfers
 from postal.models import DeliveryAttempt, Direction, Handover, HandoverLine, ItemStatus
 
 S = ItemStatus
@@ -64,6 +65,9 @@ def can_record_attempt(item) -> bool:
 
 
 @role_required(*POSTAL)
+# The camera's barcode reader is WebAssembly (the vendored polyfill, for browsers without a
+# native BarcodeDetector): this page alone may compile it; eval stays forbidden everywhere.
+@csp_update({"script-src": ["'self'", "'wasm-unsafe-eval'"]})
 def scan(request):
     form = forms.ScanForm(request.GET or None)
     item = None
@@ -85,46 +89,92 @@ def scan(request):
     return render(request, "postal/scan.html", context)
 
 
+def _wants_json(request) -> bool:
+    """The postal app's own requests (online or replayed from the offline queue) ask for JSON."""
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _answer(request, item, outcome=None, error: ValidationError | None = None):
+    """JSON for the app (200 done or already done, 409 refused: the employee must look), or the
+    scan page with a message for a plain form post."""
+    if _wants_json(request):
+        if error is not None:
+            return JsonResponse({"result": "conflict", "messages": error.messages}, status=409)
+        status = outcome.status
+        return JsonResponse(
+            {
+                "result": "duplicate" if outcome.duplicate else "done",
+                "status": status,
+                "status_label": str(S(status).label),
+                "message": _("%(code)s: %(status)s.") % {"code": item.code, "status": S(status).label},
+            }
+        )
+    if error is not None:
+        _errors(request, error)
+    else:
+        messages.success(
+            request, _("%(code)s: %(status)s.") % {"code": item.code, "status": S(outcome.status).label}
+        )
+    return redirect(_scan_url(item.code))
+
+
 @require_POST
 @role_required(*POSTAL)
 def item_move(request, pk: int):
     item = selectors.item_for_user_or_404(request.user, pk)
     try:
-        item = services.scan_item(item=item, by=request.user, to_status=request.POST.get("to_status", ""))
-        messages.success(
-            request, _("%(code)s: %(status)s.") % {"code": item.code, "status": item.get_status_display()}
+        at = offline.client_time(request.POST.get("at"))
+        outcome = offline.apply_once(
+            client_id=offline.parse_client_id(request.POST.get("client_id")),
+            user=request.user,
+            item=item,
+            kind="move",
+            action=lambda: services.scan_item(
+                item=item, by=request.user, to_status=request.POST.get("to_status", ""), at=at
+            ),
         )
     except ValidationError as error:
-        _errors(request, error)
-    return redirect(_scan_url(item.code))
+        return _answer(request, item, error=error)
+    return _answer(request, item, outcome)
 
 
 @require_POST
 @role_required(*POSTAL)
 def item_attempt(request, pk: int):
     item = selectors.item_for_user_or_404(request.user, pk)
-    form = forms.DeliveryForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            item = services.record_delivery_attempt(
+    form = forms.DeliveryForm(request.POST, request.FILES)
+    if not form.is_valid():
+        errors = [message for field in form.errors.values() for message in field]
+        return _answer(
+            request, item, error=ValidationError(errors or _("Choose the outcome of the attempt."))
+        )
+    data = form.cleaned_data
+    try:
+        at = offline.client_time(data["at"])
+        signature = proofs.clean_signature(data["signature"]) if data["signature"] else None
+        photo = proofs.clean_photo(data["photo"]) if data["photo"] else None
+        outcome = offline.apply_once(
+            client_id=offline.parse_client_id(data["client_id"]),
+            user=request.user,
+            item=item,
+            kind="attempt",
+            action=lambda: services.record_delivery_attempt(
                 item=item,
                 by=request.user,
                 outcome=data["outcome"],
+                at=at,
                 recipient_name=data["recipient_name"],
                 id_checked=data["id_checked"],
                 is_proxy=data["is_proxy"],
                 proxy_authorisation=data["proxy_authorisation"],
                 note=data["note"],
-            )
-            messages.success(
-                request, _("%(code)s: %(status)s.") % {"code": item.code, "status": item.get_status_display()}
-            )
-        except ValidationError as error:
-            _errors(request, error)
-    else:
-        messages.error(request, _("Choose the outcome of the attempt."))
-    return redirect(_scan_url(item.code))
+                signature=signature,
+                photo=photo,
+            ),
+        )
+    except ValidationError as error:
+        return _answer(request, item, error=error)
+    return _answer(request, item, outcome)
 
 
 @role_required(*EVERYONE)
@@ -349,10 +399,23 @@ def handover_sign(request, pk: int):
 def _handover_print_context(request, pk):
     handover = selectors.handover_for_user_or_404(request.user, pk)
     lines = list(selectors.handover_lines(handover))
+    if handover.direction == Handover.Direction.DESK_TO_POST:
+        # The results' delivery, with the recipient's signature for those who may see it.
+        show = request.user.role in (Role.POSTAL_STAFF, Role.COMMUNE_OFFICIAL)
+        delivered = {
+            attempt.item_id: attempt
+            for attempt in DeliveryAttempt.objects.filter(
+                item__in=[line.item_id for line in lines], outcome=DeliveryAttempt.Outcome.DELIVERED
+            )
+        }
+        for line in lines:
+            line.delivery = delivered.get(line.item_id)
+            line.signature = proofs.data_uri(line.delivery.signature) if show and line.delivery else ""
     return {
         "handover": handover,
         "lines": lines,
         "complete_count": sum(1 for line in lines if line.complete),
+        "returning_results": handover.direction == Handover.Direction.DESK_TO_POST,
         "printed_at": timezone.now(),
     }
 

@@ -1,15 +1,15 @@
 """Retention: erase applicants' personal data from dossiers closed more than N years ago.
 
 What goes: the applicant's name, phone, address and identity number; the recipients of the
-dossier's postal items (name, address, phone, proxy authorisation) and the notes of delivery
-attempts; the citizens of pickup appointments (name, phone, address, note); the phone the
-citizen's messages went to, the comments of their ratings, and the applicant's name in what was
-sent to the national portal. What stays: every
-count the reports need — statuses, dates, channels, timeliness, reasons for declining postal
-return, procedures, units, items' statuses and dates — and the whole event history (which never
-holds personal data). A dossier done once is marked (AnonymisedDossier) and skipped afterwards,
-so the command can run every night. Each batch is one transaction; an interrupted run leaves
-whole batches done and the next run carries on.
+dossier's postal items (name, address, phone, proxy authorisation) and the notes, signatures and
+photos of delivery attempts; the citizens of pickup appointments (name, phone, address, note);
+the phone the citizen's messages went to, the comments of their ratings, and the applicant's
+name in what was sent to the national portal. What stays: every count the reports need —
+statuses, dates, channels, timeliness, reasons for declining postal return, procedures, units,
+items' statuses and dates — and the whole event history (which never holds personal data). A
+dossier done once is marked (AnonymisedDossier) and skipped afterwards, so the command can run
+every night. Each batch is one transaction; an interrupted run leaves whole batches done and the
+next run carries on.
 
 Bulk ``update()`` is used on purpose: it sends no post_save signal, so the weekly rates are not
 marked dirty — no counted value changes.
@@ -123,6 +123,18 @@ def _anonymise_notices(dossier_ids: list[int]) -> None:
     SyncEntry.objects.bulk_update(entries, ["payload"], batch_size=500)
 
 
+def _erase_proofs(dossier_ids: list[int]) -> None:
+    """Signatures and photos of delivery: the files go once the batch commits (a rolled-back
+    batch keeps them), the references at once."""
+    proofs = DeliveryAttempt.objects.filter(item__dossier_id__in=dossier_ids).filter(
+        ~Q(signature="") | ~Q(photo="")
+    )
+    files = [f for attempt in proofs for f in (attempt.signature, attempt.photo) if f]
+    proofs.update(signature="", photo="")
+    if files:
+        transaction.on_commit(lambda: [f.storage.delete(f.name) for f in files])
+
+
 @transaction.atomic
 def _anonymise_batch(ids: list[int], *, years: int, now: datetime, result: RetentionResult) -> None:
     # Lock the batch; a row another run marked meanwhile drops out (idempotent under overlap).
@@ -142,6 +154,7 @@ def _anonymise_batch(ids: list[int], *, years: int, now: datetime, result: Reten
     items.filter(~Q(recipient_name="")).update(recipient_name=ANONYMISED)
     items.filter(~Q(proxy_authorisation="")).update(proxy_authorisation=ANONYMISED)
     DeliveryAttempt.objects.filter(item__dossier_id__in=locked).exclude(note="").update(note="")
+    _erase_proofs(locked)
     result.appointments += PickupAppointment.objects.filter(dossier_id__in=locked).update(
         citizen_name=ANONYMISED, citizen_phone="", address="", note=""
     )

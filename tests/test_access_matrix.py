@@ -120,6 +120,18 @@ ACCESS: dict[str, Access] = {
     "postal:item_detail": Access(IN_SCOPE, obj("item")),
     "postal:item_move": Access(POST_ONLY, obj("item"), post=REFUSED_POSTAL_POST),
     "postal:item_attempt": Access(POST_ONLY, obj("item"), post=REFUSED_POSTAL_POST),
+    "postal:item_label": Access(IN_SCOPE, obj("item")),
+    "postal:item_label_pdf": Access(IN_SCOPE, obj("item")),
+    # Proofs of delivery: only the office and the desk (this attempt has none: 404 for them).
+    "postal:attempt_proof": Access(
+        answers(403, official=404, other_official=404, postal_staff=404, other_postal_staff=404),
+        lambda w: [w["item"].pk, w["attempt"].pk, "signature"],
+    ),
+    # The installable postal app: public shell files, the day's pages for postal roles.
+    "postal:manifest": Access(everyone()),
+    "postal:service_worker": Access(everyone()),
+    "postal:offline": Access(everyone()),
+    "postal:offline_pages": Access(answers(200, official=403, other_official=403, leader=403)),
     "postal:return_item_create": Access({**DESK, OTHER_OFFICIAL: 404}, obj("dossier")),
     "postal:handover_list": Access(answers(200)),
     "postal:handover_create": Access(answers(200, leader=403)),
@@ -216,7 +228,14 @@ def world(
 
     from communes.models import NetworkAction
     from dossiers.models import Dossier, Extension, ImportJob, Procedure, ProcedureField, Status
-    from postal.models import Handover, HandoverLine, PickupAppointment, PostalItem, TaskTransfer
+    from postal.models import (
+        DeliveryAttempt,
+        Handover,
+        HandoverLine,
+        PickupAppointment,
+        PostalItem,
+        TaskTransfer,
+    )
     from reports.models import ComputationRun
 
     now = timezone.now()
@@ -270,6 +289,7 @@ def world(
         prepared_by=official,
     )
     line = HandoverLine.objects.create(handover=handover, item=item)
+    attempt = DeliveryAttempt.objects.create(item=item, at=now, outcome="not_home", by=postal_staff)
     appointment = PickupAppointment.objects.create(
         citizen_name="Lê Thị Bình",
         citizen_phone="0987654321",
@@ -323,6 +343,7 @@ def world(
         "item": item,
         "handover": handover,
         "line": line,
+        "attempt": attempt,
         "appointment": appointment,
         "transfer": transfer,
         "action": action,

@@ -58,6 +58,8 @@ def record_delivery_attempt(
     is_proxy: bool = False,
     proxy_authorisation: str = "",
     note: str = "",
+    signature=None,
+    photo=None,
 ) -> PostalItem:
     """One delivery attempt. Delivered needs the recipient's name and a checked ID (a proxy also
     an authorisation) and returns the dossier's result; after the second failed notice, two
@@ -89,7 +91,10 @@ def record_delivery_attempt(
             )
         if is_proxy and not proxy_authorisation:
             raise ValidationError(_("A proxy must show an authorisation: enter its reference."))
-    DeliveryAttempt.objects.create(item=item, at=at, outcome=outcome, note=note, by=by)
+    # Proofs (postal.proofs.clean_signature / clean_photo files) are kept with the attempt.
+    item.last_attempt = DeliveryAttempt.objects.create(
+        item=item, at=at, outcome=outcome, note=note, by=by, signature=signature or "", photo=photo or ""
+    )
     item.attempts += 1
     if outcome == Outcome.DELIVERED:
         item.recipient_name = recipient_name

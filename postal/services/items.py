@@ -8,6 +8,8 @@ was.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -18,6 +20,7 @@ from communes import scoping
 from communes.models import AdministrativeUnit, PostOffice
 from core import transitions
 from core.events import append_event
+from dossiers.codes import parse_code
 from dossiers.models import Dossier, ReturnChannel, Status
 from postal import s10
 from postal.models import (
@@ -134,12 +137,31 @@ def valid_code(code: str) -> str:
     return code
 
 
+def is_dossier_code(code: str) -> bool:
+    try:
+        parse_code(code)
+    except ValueError:
+        return False
+    return True
+
+
 def find_item_for_scan(*, user: User, code: str) -> PostalItem:
     """The item a scanned or typed code names, in the user's post offices; a clear message when
     the code is not S10, has a wrong check digit, is unknown or belongs to another office."""
+    ids = scoping.post_office_ids(user)
+    if is_dossier_code(code):
+        # Form 01's QR code (read by the camera) names the dossier: its newest item here.
+        items = PostalItem.objects.select_related("dossier", "post_office").filter(dossier__code=code.strip())
+        item = (
+            (items if ids is None else items.filter(post_office_id__in=ids)).order_by("-created_at").first()
+        )
+        if item is None:
+            raise ValidationError(
+                _("No postal item of dossier %(code)s in your post office.") % {"code": code}
+            )
+        return item
     code = valid_code(code)
     item = PostalItem.objects.select_related("dossier", "post_office").filter(code=code).first()
-    ids = scoping.post_office_ids(user)
     if item is None or (ids is not None and item.post_office_id not in ids):
         raise ValidationError(_("Item %(code)s was not found in your post office.") % {"code": code})
     return item
@@ -214,7 +236,9 @@ def create_return_item(
 
 
 @transaction.atomic
-def scan_item(*, item: PostalItem, by: User, to_status: str, note: str = "") -> PostalItem:
+def scan_item(
+    *, item: PostalItem, by: User, to_status: str, note: str = "", at: datetime | None = None
+) -> PostalItem:
     """A scan that moves an item on (in transit, out for delivery, cancelled).
 
     Scanning an item that is already in the wanted status (two staff scanning at once) keeps the
@@ -226,6 +250,7 @@ def scan_item(*, item: PostalItem, by: User, to_status: str, note: str = "") -> 
         append_event(
             item,
             by=by,
+            at=at,
             action="item.scanned",
             from_status=item.status,
             to_status=item.status,
@@ -241,6 +266,6 @@ def scan_item(*, item: PostalItem, by: User, to_status: str, note: str = "") -> 
         raise ValidationError(_("This action is not available from the scan screen."))
     if to_status == ItemStatus.OUT_FOR_DELIVERY and item.direction != Direction.RETURN:
         raise ValidationError(_("Only results going to citizens are taken out for delivery."))
-    _move(item, to_status, by=by, action=actions[to_status], note=note)
+    _move(item, to_status, by=by, action=actions[to_status], at=at, note=note)
     item.save(update_fields=["status", "version", "updated_at"])
     return item

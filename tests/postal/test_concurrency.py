@@ -95,3 +95,37 @@ def test_delivered_and_failed_at_once_end_consistent(item, postal_staff, colleag
     assert all(isinstance(e, ValidationError) for e in errors)
     assert item.attempts == DeliveryAttempt.objects.filter(item=item).count() == 2 - len(errors)
     assert item.dossier.status == 10
+
+
+def test_the_same_app_action_posted_four_times_at_once_is_one_attempt(item, postal_staff, settings, tmp_path):
+    """The postal app resends an action whose answer it lost; copies may arrive together. The
+    ClientAction primary key makes the later copies wait for the first and answer "duplicate"."""
+    from uuid import uuid4
+
+    from django.test import Client
+    from django.urls import reverse
+
+    from postal.models import ClientAction
+
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
+    action = str(uuid4())
+    url = reverse("postal:item_attempt", args=[item.pk])
+
+    def post():
+        client = Client()
+        client.force_login(postal_staff)
+        response = client.post(
+            url,
+            {"outcome": DeliveryAttempt.Outcome.NOT_HOME, "client_id": action},
+            HTTP_ACCEPT="application/json",
+        )
+        return response.status_code, response.json()["result"]
+
+    results = run_together(post, post, post, post)
+    assert all(not isinstance(r, Exception) for r in results), results
+    assert all(status == 200 for status, _ in results), results
+    assert sorted(result for _, result in results) == ["done", "duplicate", "duplicate", "duplicate"]
+    item.refresh_from_db()
+    assert item.attempts == DeliveryAttempt.objects.filter(item=item).count() == 1
+    assert ItemEvent.objects.filter(item=item, action="item.delivery_failed").count() == 1
+    assert ClientAction.objects.filter(pk=action).count() == 1

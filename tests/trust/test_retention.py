@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from io import StringIO
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -202,3 +203,22 @@ def test_messages_ratings_and_portal_payloads_are_anonymised_too(old_returned, r
     assert SyncEntry.objects.get(dossier=old_returned).payload["TrangThaiHoSo"] == 10
     assert Message.objects.get(dossier=recent_returned).phone == "0912345678"
     assert Rating.objects.get(dossier=recent_returned).comment
+
+
+def test_signatures_and_photos_of_delivery_are_erased_with_their_files(
+    old_returned, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from django.core.files.base import ContentFile
+
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
+    attempt = DeliveryAttempt.objects.get(item__dossier=old_returned)
+    attempt.signature.save("s.png", ContentFile(b"signature"), save=False)
+    attempt.photo.save("p.jpg", ContentFile(b"photo"), save=False)
+    attempt.save()
+    files = [attempt.signature.path, attempt.photo.path]
+    assert all(Path(f).exists() for f in files)
+    with time_machine.travel(NOW), django_capture_on_commit_callbacks(execute=True):
+        anonymise_closed_dossiers(years=5)
+    attempt.refresh_from_db()
+    assert not attempt.signature and not attempt.photo
+    assert not any(Path(f).exists() for f in files)
