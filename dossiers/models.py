@@ -287,8 +287,12 @@ class Dossier(models.Model):
             models.Index(
                 fields=["returned_at", "receiving_unit", "return_channel"], name="dossier_week_returned_idx"
             ),
-            # Search by the beginning of a code (LIKE 'prefix%'): on PostgreSQL the unique code
-            # has Django's own varchar_pattern_ops index (dossiers_dossier_code_…_like).
+            # Search by phone (dossiers.search): exact digits on the normalised column.
+            models.Index(
+                fields=["applicant_phone"], name="dossier_phone_idx", condition=~Q(applicant_phone="")
+            ),
+            # Search by name without diacritics and by part of a code: trigram indexes on
+            # PostgreSQL only (migration 0008_search_without_diacritics).
         ]
 
     def __str__(self) -> str:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import scoping
 from communes.models import AdministrativeUnit
-from dossiers import workdays
+from dossiers import search, workdays
 from dossiers.models import RUNNING_STATUSES, Dossier
 
 
@@ -38,12 +38,9 @@ PAGE_SIZE = 50
 def filter_dossiers(qs: QuerySet[Dossier], filters: dict, *, today: date | None = None) -> QuerySet[Dossier]:
     """Apply the list's filters (cleaned data of DossierFilterForm) in the database."""
     today = today or timezone.localdate()
-    q = (filters.get("q") or "").strip()
-    if q:
-        if _looks_like_code(q):
-            qs = qs.filter(Q(code__startswith=q) | Q(code__startswith=q.upper()))
-        else:
-            qs = qs.filter(applicant_name__icontains=q)
+    found = search.search_filter(filters.get("q") or "")
+    if found is not None:
+        qs = qs.filter(found)
     if filters.get("status"):
         qs = qs.filter(status=filters["status"])
     if filters.get("procedure"):
@@ -67,10 +64,6 @@ def filter_dossiers(qs: QuerySet[Dossier], filters: dict, *, today: date | None 
     if filters.get("received_to"):
         qs = qs.filter(received_at__lt=_start_of(filters["received_to"] + timedelta(days=1)))
     return qs
-
-
-def _looks_like_code(text: str) -> bool:
-    return any(ch.isdigit() for ch in text) and ("-" in text or "." in text or text.isdigit())
 
 
 def _start_of(day: date) -> datetime:
