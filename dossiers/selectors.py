@@ -8,10 +8,10 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import F, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from accounts import scoping
 from communes.models import AdministrativeUnit
+from core.labels import describe_event
 from dossiers import search, workdays
 from dossiers.models import RUNNING_STATUSES, Dossier
 
@@ -159,30 +159,9 @@ def visible_communes(user) -> QuerySet[AdministrativeUnit] | None:
     return communes
 
 
-EVENT_LABELS = {
-    "dossier.registered": _("Registered; awaiting the handover to the desk"),
-    "dossier.accepted": _("Accepted at the desk"),
-    "dossier.submitted_by_post": _("Received by post: handover record signed"),
-    "dossier.refused": _("Refused"),
-    "dossier.processing_started": _("Processing started"),
-    "dossier.supplement_requested": _("Supplement requested"),
-    "dossier.supplement_completed": _("Supplement completed; the deadline restarts"),
-    "dossier.payment_requested": _("Financial obligation requested"),
-    "dossier.payment_confirmed": _("Financial obligation fulfilled"),
-    "dossier.extended": _("Apology and new date issued"),
-    "dossier.withdrawn": _("Withdrawn by the citizen"),
-    "dossier.stopped": _("Processing stopped"),
-    "dossier.finished": _("Processing finished"),
-    "dossier.returned": _("Result returned"),
-    "dossier.imported": _("Imported from the provincial system"),
-    "dossier.import_updated": _("Updated from the provincial system"),
-    "dossier.postal_return_failed": _("Postal delivery failed; result back at the desk"),
-}
-
-
 def timeline(dossier: Dossier) -> list:
-    """The dossier's events, oldest first, each with a readable ``label``."""
+    """The dossier's events, oldest first, each with its sentence as ``label`` (core.labels)."""
     events = list(dossier.events.select_related("actor").order_by("at", "id"))
     for event in events:
-        event.label = EVENT_LABELS.get(event.action, event.action)
+        event.label = describe_event(event)
     return events
