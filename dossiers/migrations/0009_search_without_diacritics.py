@@ -51,7 +51,7 @@ def _run(statements):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("dossiers", "0007_running_list_index")]
+    dependencies = [("dossiers", "0008_shared_event_base")]
 
     operations = [
         migrations.AddIndex(
