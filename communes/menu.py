@@ -10,6 +10,7 @@ ITEMS = [
     MenuItem(
         label=_("Network"),
         url_name="communes:network",
+        group="network",
         roles=frozenset(NETWORK_OVERVIEW),
         icon="diagram-3",
         description=_(
@@ -21,6 +22,7 @@ ITEMS = [
     MenuItem(
         label=_("Post offices"),
         url_name="communes:office_list",
+        group="network",
         roles=ALL_ROLES,
         icon="mailbox",
         description=_("The registry of post offices and BĐVHX in your scope, with export to Excel."),
@@ -29,6 +31,7 @@ ITEMS = [
     MenuItem(
         label=_("Improvement plan"),
         url_name="communes:action_list",
+        group="network",
         roles=frozenset({Role.COMMUNE_OFFICIAL, Role.LEADER, Role.POST_MANAGER}),
         icon="tools",
         description=_("Finding premises, repairs, new points and staff: who does what, by when."),
@@ -37,6 +40,7 @@ ITEMS = [
     MenuItem(
         label=_("Units"),
         url_name="communes:unit_list",
+        group="network",
         roles=ALL_ROLES,
         icon="geo-alt",
         description=_("Communes and district groupings in your scope, with their post offices."),

@@ -20,6 +20,7 @@ from dossiers.models import (
     ReturnChannel,
     Status,
 )
+from dossiers.selectors import ORDERS
 
 DATETIME_FORMATS = ["%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%Y-%m-%dT%H:%M", "%d/%m/%Y"]
 DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
@@ -278,8 +279,16 @@ class DossierFilterForm(forms.Form):
         widget=forms.DateInput(format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy"}),
     )
 
+    sort = forms.ChoiceField(label=_("Sort by"), choices=(), required=False, widget=QuickSelect)
+
     def __init__(self, *args, communes=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["sort"].choices = [(key, order.label) for key, order in ORDERS.items()]
+        for field in self.fields.values():
+            if isinstance(field, forms.ModelChoiceField):
+                field.empty_label = _("All")
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs.setdefault("class", css)
         if communes is not None:
             self.fields["unit"].queryset = communes
         else:

@@ -7,6 +7,7 @@ ITEMS = [
     MenuItem(
         label=_("Dossiers"),
         url_name="dossiers:list",
+        group="dossiers",
         roles=frozenset({Role.COMMUNE_OFFICIAL, Role.LEADER, Role.POSTAL_STAFF, Role.POST_MANAGER}),
         icon="folder2-open",
         description=_("Dossiers in your scope: filter by status, deadline or channel, open, export."),
@@ -15,6 +16,8 @@ ITEMS = [
     MenuItem(
         label=_("New dossier"),
         url_name="dossiers:create",
+        group="dossiers",
+        primary_for=frozenset({Role.COMMUNE_OFFICIAL}),
         roles=frozenset({Role.COMMUNE_OFFICIAL}),
         icon="plus-square",
         description=_("Log a dossier handed in at the desk and print the receipt."),
@@ -23,6 +26,7 @@ ITEMS = [
     MenuItem(
         label=_("Import"),
         url_name="dossiers:import_upload",
+        group="dossiers",
         roles=frozenset({Role.COMMUNE_OFFICIAL}),
         icon="upload",
         description=_("Import dossiers from the provincial one-stop system (CSV or XLSX)."),

@@ -9,6 +9,8 @@ ITEMS = [
     MenuItem(
         label=_("Scan"),
         url_name="postal:scan",
+        group="postal",
+        primary_for=frozenset({Role.POSTAL_STAFF}),
         roles=POSTAL_STAFF,
         icon="upc-scan",
         description=_("Scan or type an item code and record what happens to it."),
@@ -17,6 +19,8 @@ ITEMS = [
     MenuItem(
         label=_("Deliveries"),
         url_name="postal:deliveries",
+        group="postal",
+        primary_for=frozenset({Role.POSTAL_STAFF}),
         roles=POSTAL_STAFF,
         icon="truck",
         description=_("Results to deliver today, with their J+n targets."),
@@ -25,6 +29,7 @@ ITEMS = [
     MenuItem(
         label=_("BCCI intake"),
         url_name="postal:intake_create",
+        group="postal",
         roles=POSTAL_STAFF,
         icon="box-arrow-in-down",
         description=_("Receive a citizen's dossier at the post office or at home and print the Phiếu gửi."),
@@ -33,6 +38,7 @@ ITEMS = [
     MenuItem(
         label=_("Handover records"),
         url_name="postal:handover_list",
+        group="postal",
         roles=POSTAL_STAFF | {Role.COMMUNE_OFFICIAL},
         icon="clipboard-check",
         description=_("Biên bản giao nhận between the one-stop desk and the post."),
@@ -41,6 +47,7 @@ ITEMS = [
     MenuItem(
         label=_("Appointments"),
         url_name="postal:appointment_list",
+        group="postal",
         roles=POSTAL_STAFF | {Role.COMMUNE_OFFICIAL},
         icon="calendar-event",
         description=_("Pickup appointments at citizens' homes."),
@@ -49,6 +56,7 @@ ITEMS = [
     MenuItem(
         label=_("Task transfers"),
         url_name="postal:transfer_matrix",
+        group="postal",
         roles=frozenset({Role.POST_MANAGER, Role.LEADER}),
         icon="diagram-3",
         description=_(

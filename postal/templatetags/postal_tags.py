@@ -33,3 +33,14 @@ def mask(value: str) -> str:
 def event_label(event) -> str:
     """The history row as a sentence (core.labels)."""
     return describe_event(event)
+
+
+@register.simple_tag
+def postal_progress(rows) -> str:
+    """Fill each list row's postal column from its dossier's return item (one query a page):
+    in transit, delivered, or back at the desk."""
+    progress = selectors.return_progress([row.pk for row in rows if row.bcci])
+    for row in rows:
+        if row.pk in progress:
+            row.postal, row.postal_badge = progress[row.pk]
+    return ""

@@ -87,7 +87,7 @@ def test_list_page_search_box(client_for, official, people):
     assert people["nhung"].code in response.text and people["hong"].code not in response.text
     # The phone is never printed in the rows, even when it was what was searched.
     response = client_for(official).get(reverse("dossiers:list"), {"q": "0987654321"})
-    table = response.text.split('data-testid="dossier-table"', 1)[1]
+    table = response.text.split("<tbody>", 1)[1]
     assert people["dang"].code in table and "0987654321" not in table
 
 
