@@ -63,14 +63,14 @@ def navbar_for(user) -> list[dict]:
             continue
         if item["group"] not in grouped:
             label, icon = GROUPS[item["group"]]
-            grouped[item["group"]] = {"label": label, "icon": icon, "items": [], "key": item["group"]}
+            grouped[item["group"]] = {"label": label, "icon": icon, "children": [], "key": item["group"]}
             entries.append(grouped[item["group"]])
-        grouped[item["group"]]["items"].append(item)
+        grouped[item["group"]]["children"].append(item)
     for key, group in grouped.items():
-        if len(group["items"]) == 1:
-            entries[entries.index(group)] = group["items"][0]
+        if len(group["children"]) == 1:
+            entries[entries.index(group)] = group["children"][0]
         else:
-            group["url_names"] = [item["url_name"] for item in group["items"]]
+            group["url_names"] = [item["url_name"] for item in group["children"]]
             group["key"] = key
     return entries
 
@@ -89,3 +89,24 @@ def menu_for(user) -> list[dict]:
         for item in _all_items()
         if item.visible_to(user)
     ]
+
+
+@dataclass(frozen=True)
+class Counter:
+    """A figure on a role's home page that leads to the list behind it ("3 overdue")."""
+
+    label: str
+    count: int
+    url: str
+    icon: str = "circle"
+    tone: str = "primary"  # Bootstrap colour when the count is not zero
+    order: int = 100
+
+
+def counters_for(user) -> list[Counter]:
+    """The home page's counters, from each app's ``home.py`` (``counters(user)``)."""
+    counters: list[Counter] = []
+    for app in APPS_WITH_MENUS:
+        if find_spec(f"{app}.home"):
+            counters.extend(import_module(f"{app}.home").counters(user))
+    return sorted(counters, key=lambda counter: counter.order)

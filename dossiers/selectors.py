@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -39,6 +40,19 @@ NEARLY_DUE_WORKING_DAYS = 2
 PAGE_SIZE = 50
 
 
+@dataclass(frozen=True)
+class ExtraFilter:
+    """A filter another app adds to the list (imports go downward only: the post registers
+    "where is the result sent by post" from its AppConfig.ready)."""
+
+    label: str
+    choices: list
+    apply: Callable[[QuerySet, str], QuerySet]
+
+
+EXTRA_FILTERS: dict[str, ExtraFilter] = {}
+
+
 def filter_dossiers(qs: QuerySet[Dossier], filters: dict, *, today: date | None = None) -> QuerySet[Dossier]:
     """Apply the list's filters (cleaned data of DossierFilterForm) in the database."""
     today = today or timezone.localdate()
@@ -60,9 +74,14 @@ def filter_dossiers(qs: QuerySet[Dossier], filters: dict, *, today: date | None 
     flag = filters.get("flag")
     if flag == "overdue":
         qs = qs.filter(status__in=RUNNING, due_date__lt=today)
+    elif flag == "due_today":
+        qs = qs.filter(status__in=RUNNING, due_date=today)
     elif flag == "nearly_due":
         horizon = workdays.add_working_days(today, NEARLY_DUE_WORKING_DAYS)
         qs = qs.filter(status__in=RUNNING, due_date__gte=today, due_date__lte=horizon)
+    for name, extra in EXTRA_FILTERS.items():
+        if filters.get(name):
+            qs = extra.apply(qs, filters[name])
     if filters.get("received_from"):
         qs = qs.filter(received_at__gte=_start_of(filters["received_from"]))
     if filters.get("received_to"):

@@ -9,7 +9,10 @@ class PostalConfig(AppConfig):
     def ready(self) -> None:
         # The leaders' network page (communes) shows transfer progress from this app.
         from communes import panels
+        from postal import list_filters
         from postal.selectors import transfer_progress
+
+        list_filters.register()
 
         panels.register(
             "transfer_progress",
