@@ -258,6 +258,8 @@ class Dossier(models.Model):
             models.Index(
                 fields=["returned_at", "receiving_unit", "return_channel"], name="dossier_week_returned_idx"
             ),
+            # The list sorted by due date (soonest or latest first), keyset-paged on (due_date, id).
+            models.Index(fields=["due_date", "id"], name="dossier_due_idx"),
             # Search by phone (dossiers.search): exact digits on the normalised column.
             models.Index(
                 fields=["applicant_phone"], name="dossier_phone_idx", condition=~Q(applicant_phone="")

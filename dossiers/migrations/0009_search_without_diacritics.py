@@ -1,4 +1,5 @@
-"""Search that ignores diacritics, part of a code, a phone number (dossiers.search).
+"""Search that ignores diacritics, part of a code, a phone number (dossiers.search), and the
+list sorted by due date.
 
 PostgreSQL: ``postdesk_fold(text)`` = ``lower(unaccent(text))`` declared IMMUTABLE (``unaccent``
 itself is only STABLE, as its dictionary could change, so it cannot be indexed directly), a
@@ -54,6 +55,10 @@ class Migration(migrations.Migration):
     dependencies = [("dossiers", "0008_shared_event_base")]
 
     operations = [
+        migrations.AddIndex(
+            model_name="dossier",
+            index=models.Index(fields=["due_date", "id"], name="dossier_due_idx"),
+        ),
         migrations.AddIndex(
             model_name="dossier",
             index=models.Index(

@@ -21,7 +21,7 @@ from .conftest import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-DEMO_PASSWORD = "PostDesk@2026"  # noqa: S105 - the demo logins' password
+DEMO_PASSWORD = "PostDesk@2026"
 OPTIONS = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
     "resultTypes": ["violations"],
