@@ -18,6 +18,8 @@ from importlib.util import find_spec
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.permissions import user_has_role
+
 APPS_WITH_MENUS = ("accounts", "communes", "dossiers", "postal", "reports")
 
 
@@ -33,7 +35,7 @@ class MenuItem:
     primary_for: frozenset[str] = field(default_factory=frozenset)
 
     def visible_to(self, user) -> bool:
-        return user.is_authenticated and (user.is_administrator or user.role in self.roles)
+        return user_has_role(user, tuple(self.roles))
 
 
 def _all_items() -> list[MenuItem]:

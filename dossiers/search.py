@@ -4,7 +4,7 @@ phone number.
 Names are compared folded: lower case, diacritics removed and ``đ`` read as ``d``, so that
 ``hong nhung`` finds ``Nguyễn Thị Hồng Nhung``. The database folds the stored name with the
 function ``postdesk_fold``: on PostgreSQL an immutable SQL wrapper around ``unaccent`` (so a
-trigram index can hold it, see migration 0009), on SQLite :func:`fold` registered on each
+trigram index can hold it, see migration 0002), on SQLite :func:`fold` registered on each
 connection. Phones are matched on the normalised column (every write path stores
 ``normalize_phone``'s form), exact digits only: nothing is unmasked to compare.
 """

@@ -2,8 +2,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
 from accounts.navigation import MenuItem
-
-POSTAL_STAFF = frozenset({Role.POSTAL_STAFF, Role.POST_MANAGER})
+from accounts.permissions import HANDOVER_PARTIES, POSTAL, TRANSFER_PLANNERS
 
 ITEMS = [
     MenuItem(
@@ -11,7 +10,7 @@ ITEMS = [
         url_name="postal:scan",
         group="postal",
         primary_for=frozenset({Role.POSTAL_STAFF}),
-        roles=POSTAL_STAFF,
+        roles=frozenset(POSTAL),
         icon="upc-scan",
         description=_("Scan or type an item code and record what happens to it."),
         order=20,
@@ -21,7 +20,7 @@ ITEMS = [
         url_name="postal:deliveries",
         group="postal",
         primary_for=frozenset({Role.POSTAL_STAFF}),
-        roles=POSTAL_STAFF,
+        roles=frozenset(POSTAL),
         icon="truck",
         description=_("Results to deliver today, with their J+n targets."),
         order=22,
@@ -30,7 +29,7 @@ ITEMS = [
         label=_("BCCI intake"),
         url_name="postal:intake_create",
         group="postal",
-        roles=POSTAL_STAFF,
+        roles=frozenset(POSTAL),
         icon="box-arrow-in-down",
         description=_("Receive a citizen's dossier at the post office or at home and print the Phiếu gửi."),
         order=24,
@@ -39,7 +38,7 @@ ITEMS = [
         label=_("Handover records"),
         url_name="postal:handover_list",
         group="postal",
-        roles=POSTAL_STAFF | {Role.COMMUNE_OFFICIAL},
+        roles=frozenset(HANDOVER_PARTIES),
         icon="clipboard-check",
         description=_("Biên bản giao nhận between the one-stop desk and the post."),
         order=26,
@@ -48,7 +47,7 @@ ITEMS = [
         label=_("Appointments"),
         url_name="postal:appointment_list",
         group="postal",
-        roles=POSTAL_STAFF | {Role.COMMUNE_OFFICIAL},
+        roles=frozenset(HANDOVER_PARTIES),
         icon="calendar-event",
         description=_("Pickup appointments at citizens' homes."),
         order=28,
@@ -57,7 +56,7 @@ ITEMS = [
         label=_("Task transfers"),
         url_name="postal:transfer_matrix",
         group="postal",
-        roles=frozenset({Role.POST_MANAGER, Role.LEADER}),
+        roles=frozenset(TRANSFER_PLANNERS),
         icon="diagram-3",
         description=_(
             "Which desk tasks each commune has transferred to postal staff, against the deadlines."
