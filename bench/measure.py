@@ -64,7 +64,7 @@ def list_figures(n):
     filtered = "/dossiers/?status=10&q=Nguy%E1%BB%85n"
     first = timed_requests(client, filtered, n)
     # A deep page: the keyset cursor of a dossier a year back, as "next page" links carry it.
-    matching = Dossier.objects.filter(status=10, applicant_name__fold__contains="nguyen")
+    matching = Dossier.objects.filter(status=10, applicant_name_folded__contains="nguyen")
     matching = matching.order_by("-received_at", "-id")
     depth = min(5000, matching.count() // 2)  # 5,000 rows down, or half-way on a small database
     deep_row = matching.values_list("received_at", "id")[depth : depth + 1]
@@ -86,6 +86,7 @@ def list_figures(n):
         "unfiltered": plain,
         "plain_family_name": family,
         "plain_full_name": whole,
+        "sorted_by_due": timed_requests(client, "/dossiers/?sort=due", n),
     }
 
 

@@ -266,6 +266,7 @@ def _pages(results: list[dict]) -> list[str]:
         ("list, no filter", lambda r: r["list"]["unfiltered"]),
         ("list, family name without diacritics", lambda r: r["list"].get("plain_family_name")),
         ("list, full name without diacritics", lambda r: r["list"].get("plain_full_name")),
+        ("list, sorted by due date", lambda r: r["list"].get("sorted_by_due")),
         ("leader dashboard", lambda r: r.get("dashboard")),
     ]
     lines = _table(

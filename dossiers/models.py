@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -151,6 +151,16 @@ class Dossier(models.Model):
     applicant_name = models.CharField(_("applicant"), max_length=150)
     applicant_phone = models.CharField(_("phone"), max_length=15, blank=True)
     applicant_address = models.CharField(_("address"), max_length=300, blank=True)
+    # The name as the search compares it (lower case, no diacritics, đ → d: dossiers.search),
+    # computed and stored by the database on every write, whatever writes the row (forms,
+    # imports with COPY, the generator): a plain column the trigram index reads directly, which
+    # measured faster than indexing the expression itself (docs/performance.md).
+    applicant_name_folded = models.GeneratedField(
+        expression=Func(F("applicant_name"), function="postdesk_fold", output_field=models.TextField()),
+        output_field=models.TextField(),
+        db_persist=True,
+        verbose_name=_("applicant (for search)"),
+    )
     # Personal data: optional, masked on screens and exports, never in URLs or logs.
     applicant_id_number = models.CharField(_("identity number"), max_length=12, blank=True)
     # Second factor for the public lookup, printed on the receipt.

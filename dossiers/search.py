@@ -2,10 +2,10 @@
 phone number.
 
 Names are compared folded: lower case, diacritics removed and ``đ`` read as ``d``, so that
-``hong nhung`` finds ``Nguyễn Thị Hồng Nhung``. The database folds the stored name with the
-function ``postdesk_fold``: on PostgreSQL an immutable SQL wrapper around ``unaccent`` (so a
-trigram index can hold it, see migration 0002), on SQLite :func:`fold` registered on each
-connection. Phones are matched on the normalised column (every write path stores
+``hong nhung`` finds ``Nguyễn Thị Hồng Nhung``. The database keeps the folded name in the
+stored generated column ``applicant_name_folded``, computed by the function ``postdesk_fold``:
+on PostgreSQL an immutable SQL wrapper around ``unaccent`` (migration 0002), on SQLite
+:func:`fold` registered on each connection. A trigram index on the column serves the search. Phones are matched on the normalised column (every write path stores
 ``normalize_phone``'s form), exact digits only: nothing is unmasked to compare.
 """
 
@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from django.db import models
 from django.db.models import Q
 
 from dossiers.personal import normalize_phone
@@ -30,17 +29,6 @@ def fold(value: str | None) -> str | None:
     text = value.replace("đ", "d").replace("Đ", "D")
     decomposed = unicodedata.normalize("NFD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
-
-
-class Fold(models.Transform):
-    """``applicant_name__fold__contains="hong nhung"``."""
-
-    lookup_name = "fold"
-    function = FOLD_FUNCTION
-    output_field = models.CharField()
-
-
-models.CharField.register_lookup(Fold)
 
 
 def register_sqlite_fold(sender, connection, **kwargs) -> None:
@@ -63,5 +51,5 @@ def search_filter(text: str) -> Q | None:
         return condition
     condition = Q()
     for word in fold(text).split():
-        condition &= Q(applicant_name__fold__contains=word)
+        condition &= Q(applicant_name_folded__contains=word)
     return condition
