@@ -5,7 +5,9 @@ Names are compared folded: lower case, diacritics removed and ``đ`` read as ``d
 ``hong nhung`` finds ``Nguyễn Thị Hồng Nhung``. The database keeps the folded name in the
 stored generated column ``applicant_name_folded``, computed by the function ``postdesk_fold``:
 on PostgreSQL an immutable SQL wrapper around ``unaccent`` (migration 0002), on SQLite
-:func:`fold` registered on each connection. A trigram index on the column serves the search. Phones are matched on the normalised column (every write path stores
+:func:`fold` registered on each connection. A trigram index on the column serves the search.
+
+Phones are matched on the normalised column (every write path stores
 ``normalize_phone``'s form), exact digits only: nothing is unmasked to compare.
 """
 
