@@ -350,7 +350,7 @@ def _verdict(ok: bool | None) -> str:
 
 
 def _targets(results: list[dict]) -> list[str]:
-    """Each target of issue 7 against the largest complete size (1 M when measured)."""
+    """Each speed target against the largest complete size (1 M when measured)."""
     full = [r for r in results if r.get("list") and r.get("scan_update")]
     if not full:
         return []

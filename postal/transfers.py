@@ -1,4 +1,4 @@
-"""Writes for the plan to transfer desk tasks to postal staff (issue 4): per commune, field and
+"""Writes for the plan to transfer desk tasks to postal staff: per commune, field and
 task, a planned date, the date done, the staff assigned and a status; every change is kept as a
 TaskTransferEvent with its actor."""
 
