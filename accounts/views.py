@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from accounts.forms import LoginForm
-from accounts.navigation import menu_for
+from accounts.navigation import counters_for, menu_for
 
 
 class LoginView(auth_views.LoginView):
@@ -18,5 +18,5 @@ def home(request):
     return render(
         request,
         "accounts/home.html",
-        {"role_label": user.get_role_display(), "entries": menu_for(user)},
+        {"role_label": user.get_role_display(), "entries": menu_for(user), "counters": counters_for(user)},
     )

@@ -7,6 +7,7 @@ ITEMS = [
     MenuItem(
         label=_("Network"),
         url_name="communes:network",
+        group="network",
         roles=frozenset(NETWORK_OVERVIEW),
         icon="diagram-3",
         description=_(
@@ -18,6 +19,7 @@ ITEMS = [
     MenuItem(
         label=_("Post offices"),
         url_name="communes:office_list",
+        group="network",
         roles=frozenset(EVERYONE),
         icon="mailbox",
         description=_("The registry of post offices and BĐVHX in your scope, with export to Excel."),
@@ -26,6 +28,7 @@ ITEMS = [
     MenuItem(
         label=_("Improvement plan"),
         url_name="communes:action_list",
+        group="network",
         roles=frozenset(NETWORK_READERS),
         icon="tools",
         description=_("Finding premises, repairs, new points and staff: who does what, by when."),
@@ -34,6 +37,7 @@ ITEMS = [
     MenuItem(
         label=_("Units"),
         url_name="communes:unit_list",
+        group="network",
         roles=frozenset(EVERYONE),
         icon="geo-alt",
         description=_("Communes and district groupings in your scope, with their post offices."),

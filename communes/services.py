@@ -374,11 +374,11 @@ def _check_action_place(*, by, kind: str, commune, post_office) -> Administrativ
     return commune
 
 
-def _action_event(action: NetworkAction, *, by, verb: str, from_status: str = "", details=None) -> None:
+def _action_event(action: NetworkAction, *, by, event: str, from_status: str = "", details=None) -> None:
     append_event(
         action,
         by=by,
-        action=f"network_action.{verb}",
+        action=event,
         from_status=from_status,
         to_status=action.status,
         details=details,
@@ -415,7 +415,7 @@ def network_action_create(
     _action_event(
         action,
         by=by,
-        verb="created",
+        event="network_action.created",
         details={
             "kind": kind,
             "commune": commune.code,
@@ -465,7 +465,9 @@ def network_action_update(
         setattr(action, field, value)
     action.full_clean()
     action.save()
-    _action_event(action, by=by, verb="updated", from_status=action.status, details={"changes": changes})
+    _action_event(
+        action, by=by, event="network_action.updated", from_status=action.status, details={"changes": changes}
+    )
     return action
 
 
@@ -489,7 +491,11 @@ def network_action_start(*, network_action: NetworkAction, by, note: str = "") -
     from_status = _move(action, ActionStatus.IN_PROGRESS)
     action.save(update_fields=["status", "updated_at"])
     _action_event(
-        action, by=by, verb="started", from_status=from_status, details={"note": note} if note else {}
+        action,
+        by=by,
+        event="network_action.started",
+        from_status=from_status,
+        details={"note": note} if note else {},
     )
     return action
 
@@ -549,7 +555,7 @@ def network_action_complete(
             office.condition = office_condition
             office.save(update_fields=["condition", "updated_at"])
             action.post_office = office
-    _action_event(action, by=by, verb="done", from_status=from_status, details=details)
+    _action_event(action, by=by, event="network_action.done", from_status=from_status, details=details)
     return action
 
 
@@ -564,5 +570,7 @@ def network_action_cancel(*, network_action: NetworkAction, by, reason: str) -> 
         raise ValidationError({"reason": _("Say why the action is cancelled.")})
     from_status = _move(action, ActionStatus.CANCELLED)
     action.save(update_fields=["status", "updated_at"])
-    _action_event(action, by=by, verb="cancelled", from_status=from_status, details={"reason": reason})
+    _action_event(
+        action, by=by, event="network_action.cancelled", from_status=from_status, details={"reason": reason}
+    )
     return action

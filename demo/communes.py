@@ -222,16 +222,30 @@ def _seed_actions(communes: dict[str, AdministrativeUnit], offices: dict[str, Po
             notes=notes,
             created_at=recorded_at,
         )
-        history = [(recorded_at, "created", "", Status.PLANNED, {"kind": kind, "commune": commune_code})]
+        history = [
+            (
+                recorded_at,
+                "network_action.created",
+                "",
+                Status.PLANNED,
+                {"kind": kind, "commune": commune_code},
+            )
+        ]
         if status in (Status.IN_PROGRESS, Status.DONE):
             history.append(
-                (recorded_at + timedelta(days=3), "started", Status.PLANNED, Status.IN_PROGRESS, {})
+                (
+                    recorded_at + timedelta(days=3),
+                    "network_action.started",
+                    Status.PLANNED,
+                    Status.IN_PROGRESS,
+                    {},
+                )
             )
         if status == Status.DONE:
             history.append(
                 (
                     now - timedelta(days=done_ago),
-                    "done",
+                    "network_action.done",
                     Status.IN_PROGRESS,
                     Status.DONE,
                     {"completed_on": action.completed_on.isoformat()},
@@ -241,7 +255,7 @@ def _seed_actions(communes: dict[str, AdministrativeUnit], offices: dict[str, Po
             history.append(
                 (
                     recorded_at + timedelta(days=7),
-                    "cancelled",
+                    "network_action.cancelled",
                     Status.PLANNED,
                     Status.CANCELLED,
                     {"reason": notes},
@@ -251,12 +265,12 @@ def _seed_actions(communes: dict[str, AdministrativeUnit], offices: dict[str, Po
             NetworkActionEvent(
                 network_action=action,
                 at=at,
-                action=f"network_action.{verb}",
+                action=event,
                 from_status=from_status,
                 to_status=to_status,
                 details=details,
             )
-            for at, verb, from_status, to_status, details in history
+            for at, event, from_status, to_status, details in history
         )
         created += 1
     return created

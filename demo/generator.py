@@ -258,7 +258,8 @@ class Table:
         missing = [c for c in columns if c not in names]
         if missing:
             raise RuntimeError(f"{model.__name__} has no column {missing}")
-        extra = [f for f in model._meta.concrete_fields if f.attname not in columns]
+        # Generated columns (the folded name) are computed by the database, never written.
+        extra = [f for f in model._meta.concrete_fields if f.attname not in columns and not f.generated]
         self.columns = list(columns) + [f.attname for f in extra]
         self.extra = tuple(_db_default(f) for f in extra)
         self.moment_idx = [i for i, c in enumerate(columns) if c in moments]

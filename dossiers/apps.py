@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
@@ -8,7 +9,9 @@ class DossiersConfig(AppConfig):
     verbose_name = _("Dossiers")
 
     def ready(self):
-        from dossiers import calendar, workdays
+        from dossiers import calendar, search, workdays
+
+        connection_created.connect(search.register_sqlite_fold, dispatch_uid="dossiers-sqlite-fold")
 
         workdays.set_override_loader(calendar.load_overrides)
         override = self.get_model("CalendarOverride")

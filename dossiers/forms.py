@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Column, Div, Field, Layout, Row
+from crispy_forms.layout import HTML, Column, Div, Field, Layout, Row
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -20,6 +20,7 @@ from dossiers.models import (
     ReturnChannel,
     Status,
 )
+from dossiers.selectors import EXTRA_FILTERS, ORDERS
 
 DATETIME_FORMATS = ["%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%Y-%m-%dT%H:%M", "%d/%m/%Y"]
 DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
@@ -129,12 +130,23 @@ class IntakeForm(forms.Form):
             del self.fields["receiving_unit"]
         else:
             self.fields["receiving_unit"].required = True
-        self.fields["procedure"].widget.attrs.update({"autofocus": True, "data-intake": "procedure"})
+        self.fields["procedure"].widget.attrs.update({"data-intake": "procedure"})
         self.fields["received_at"].widget.attrs["data-intake"] = "received_at"
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
         self.helper.layout = Layout(
+            # Typing part of a procedure's name (diacritics optional) narrows the list below;
+            # Enter picks the first match (static/js/dossiers.js).
+            HTML(
+                '{% load i18n %}<div class="mb-2"><label class="form-label" for="procedure-search">'
+                '{% translate "Quick search by name, code or field" %}</label>'
+                '<input type="search" class="form-control" id="procedure-search" autocomplete="off" '
+                'autofocus aria-controls="id_procedure" aria-describedby="procedure-search-help">'
+                '<div class="form-text" id="procedure-search-help" aria-live="polite" data-template="'
+                '{% translate "Procedures that match: %s. Enter chooses the first." %}">'
+                '{% translate "Type a few letters, then Enter to choose the first match." %}</div></div>'
+            ),
             Field("procedure"),
             *(["receiving_unit"] if "receiving_unit" in self.fields else []),
             Row(
@@ -162,6 +174,18 @@ class DocumentForm(forms.Form):
     name = forms.CharField(label=_("Document"), max_length=300, required=False)
     form = forms.ChoiceField(label=_("Original or copy"), choices=DossierDocument.Form.choices)
     count = forms.IntegerField(label=_("Copies"), min_value=1, max_value=99, initial=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The rows are a table without a label per cell: each input names its column and row
+        # for screen readers ("Giấy tờ, dòng 2"). The empty row's number is set when it is added.
+        row = self.prefix.rsplit("-", 1)[-1] if self.prefix else ""
+        number = str(int(row) + 1) if row.isdigit() else "__number__"
+        for field in self.fields.values():
+            field.widget.attrs["aria-label"] = _("%(column)s, row %(row)s") % {
+                "column": field.label,
+                "row": number,
+            }
 
 
 # absolute_max: a forged TOTAL_FORMS of thousands must not build (and render) a thousand forms.
@@ -234,7 +258,12 @@ class ActionForm(forms.Form):
 
 
 class DossierFilterForm(forms.Form):
-    FLAG_CHOICES = [("", _("All")), ("overdue", _("Overdue")), ("nearly_due", _("Due within 2 working days"))]
+    FLAG_CHOICES = [
+        ("", _("All")),
+        ("overdue", _("Overdue")),
+        ("due_today", _("Due today")),
+        ("nearly_due", _("Due within 2 working days")),
+    ]
 
     q = forms.CharField(label=_("Code or applicant"), required=False)
     status = forms.TypedChoiceField(
@@ -282,8 +311,24 @@ class DossierFilterForm(forms.Form):
         widget=forms.DateInput(format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy"}),
     )
 
+    sort = forms.ChoiceField(label=_("Sort by"), choices=(), required=False, widget=QuickSelect)
+
     def __init__(self, *args, communes=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["sort"].choices = [(key, order.label) for key, order in ORDERS.items()]
+        for name, extra in EXTRA_FILTERS.items():
+            self.fields[name] = forms.ChoiceField(
+                label=extra.label,
+                choices=[("", _("All")), *extra.choices],
+                required=False,
+                widget=QuickSelect,
+            )
+        self.order_fields([name for name in self.fields if name != "sort"] + ["sort"])
+        for field in self.fields.values():
+            if isinstance(field, forms.ModelChoiceField):
+                field.empty_label = _("All")
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs.setdefault("class", css)
         if communes is not None:
             self.fields["unit"].queryset = communes
         else:

@@ -1,5 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Role
 from accounts.navigation import MenuItem
 from accounts.permissions import DESK, DOSSIER_VIEWERS
 
@@ -7,6 +8,7 @@ ITEMS = [
     MenuItem(
         label=_("Dossiers"),
         url_name="dossiers:list",
+        group="dossiers",
         roles=frozenset(DOSSIER_VIEWERS),
         icon="folder2-open",
         description=_("Dossiers in your scope: filter by status, deadline or channel, open, export."),
@@ -15,6 +17,8 @@ ITEMS = [
     MenuItem(
         label=_("New dossier"),
         url_name="dossiers:create",
+        group="dossiers",
+        primary_for=frozenset({Role.COMMUNE_OFFICIAL}),
         roles=frozenset(DESK),
         icon="plus-square",
         description=_("Log a dossier handed in at the desk and print the receipt."),
@@ -23,6 +27,7 @@ ITEMS = [
     MenuItem(
         label=_("Import"),
         url_name="dossiers:import_upload",
+        group="dossiers",
         roles=frozenset(DESK),
         icon="upload",
         description=_("Import dossiers from the provincial one-stop system (CSV or XLSX)."),

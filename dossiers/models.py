@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -151,6 +151,16 @@ class Dossier(models.Model):
     applicant_name = models.CharField(_("applicant"), max_length=150)
     applicant_phone = models.CharField(_("phone"), max_length=15, blank=True)
     applicant_address = models.CharField(_("address"), max_length=300, blank=True)
+    # The name as the search compares it (lower case, no diacritics, đ → d: dossiers.search),
+    # computed and stored by the database on every write, whatever writes the row (forms,
+    # imports with COPY, the generator): a plain column the trigram index reads directly, which
+    # measured faster than indexing the expression itself (docs/performance.md).
+    applicant_name_folded = models.GeneratedField(
+        expression=Func(F("applicant_name"), function="postdesk_fold", output_field=models.TextField()),
+        output_field=models.TextField(),
+        db_persist=True,
+        verbose_name=_("applicant (for search)"),
+    )
     # Personal data: optional, masked on screens and exports, never in URLs or logs.
     applicant_id_number = models.CharField(_("identity number"), max_length=12, blank=True)
     # Second factor for the public lookup, printed on the receipt.
@@ -277,8 +287,14 @@ class Dossier(models.Model):
             models.Index(
                 fields=["returned_at", "receiving_unit", "return_channel"], name="dossier_week_returned_idx"
             ),
-            # Search by the beginning of a code (LIKE 'prefix%'): on PostgreSQL the unique code
-            # has Django's own varchar_pattern_ops index (dossiers_dossier_code_…_like).
+            # The list sorted by due date (soonest or latest first), keyset-paged on (due_date, id).
+            models.Index(fields=["due_date", "id"], name="dossier_due_idx"),
+            # Search by phone (dossiers.search): exact digits on the normalised column.
+            models.Index(
+                fields=["applicant_phone"], name="dossier_phone_idx", condition=~Q(applicant_phone="")
+            ),
+            # Search by name without diacritics and by part of a code: trigram indexes on
+            # PostgreSQL only (migration 0003_search_without_diacritics).
         ]
 
     def __str__(self) -> str:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -12,7 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from communes import scoping
 from communes.models import AdministrativeUnit
-from dossiers import workdays
+from core.labels import describe_event
+from dossiers import search, workdays
 from dossiers.models import Dossier
 from dossiers.statuses import RUNNING
 
@@ -36,15 +40,25 @@ NEARLY_DUE_WORKING_DAYS = 2
 PAGE_SIZE = 50
 
 
+@dataclass(frozen=True)
+class ExtraFilter:
+    """A filter another app adds to the list (imports go downward only: the post registers
+    "where is the result sent by post" from its AppConfig.ready)."""
+
+    label: str
+    choices: list
+    apply: Callable[[QuerySet, str], QuerySet]
+
+
+EXTRA_FILTERS: dict[str, ExtraFilter] = {}
+
+
 def filter_dossiers(qs: QuerySet[Dossier], filters: dict, *, today: date | None = None) -> QuerySet[Dossier]:
     """Apply the list's filters (cleaned data of DossierFilterForm) in the database."""
     today = today or timezone.localdate()
-    q = (filters.get("q") or "").strip()
-    if q:
-        if _looks_like_code(q):
-            qs = qs.filter(Q(code__startswith=q) | Q(code__startswith=q.upper()))
-        else:
-            qs = qs.filter(applicant_name__icontains=q)
+    found = search.search_filter(filters.get("q") or "")
+    if found is not None:
+        qs = qs.filter(found)
     if filters.get("status"):
         qs = qs.filter(status=filters["status"])
     if filters.get("procedure"):
@@ -60,18 +74,19 @@ def filter_dossiers(qs: QuerySet[Dossier], filters: dict, *, today: date | None 
     flag = filters.get("flag")
     if flag == "overdue":
         qs = qs.filter(status__in=RUNNING, due_date__lt=today)
+    elif flag == "due_today":
+        qs = qs.filter(status__in=RUNNING, due_date=today)
     elif flag == "nearly_due":
         horizon = workdays.add_working_days(today, NEARLY_DUE_WORKING_DAYS)
         qs = qs.filter(status__in=RUNNING, due_date__gte=today, due_date__lte=horizon)
+    for name, extra in EXTRA_FILTERS.items():
+        if filters.get(name):
+            qs = extra.apply(qs, filters[name])
     if filters.get("received_from"):
         qs = qs.filter(received_at__gte=_start_of(filters["received_from"]))
     if filters.get("received_to"):
         qs = qs.filter(received_at__lt=_start_of(filters["received_to"] + timedelta(days=1)))
     return qs
-
-
-def _looks_like_code(text: str) -> bool:
-    return any(ch.isdigit() for ch in text) and ("-" in text or "." in text or text.isdigit())
 
 
 def _start_of(day: date) -> datetime:
@@ -93,69 +108,129 @@ class Page:
         return bool(self.next_cursor or self.previous_cursor)
 
 
-def encode_cursor(dossier: Dossier) -> str:
-    stamp = dossier.received_at.isoformat() if dossier.received_at else "-"
-    return f"{stamp}~{dossier.pk}"
+@dataclass(frozen=True)
+class Order:
+    """A sort of the list: a date column and its direction, with the id as tie-breaker.
+
+    Empty dates (a BCCI intake not yet received has neither received_at nor due_date) sort first
+    going down and last going up, so one order is exactly the other reversed."""
+
+    field: str
+    descending: bool
+    label: str
+
+    def order_by(self, *, reverse: bool = False) -> list:
+        descending = self.descending != reverse
+        if descending:
+            return [F(self.field).desc(nulls_first=True), F("id").desc()]
+        return [F(self.field).asc(nulls_last=True), F("id").asc()]
+
+    def after(self, value, pk: int, *, reverse: bool = False) -> Q:
+        """Rows that come after (value, pk) in this order (or in the reversed one)."""
+        field = self.field
+        if self.descending != reverse:
+            if value is None:
+                return Q(**{f"{field}__isnull": True, "id__lt": pk}) | Q(**{f"{field}__isnull": False})
+            return Q(**{f"{field}__lt": value}) | Q(**{field: value, "id__lt": pk})
+        if value is None:
+            return Q(**{f"{field}__isnull": True, "id__gt": pk})
+        return (
+            Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gt": value}) | Q(**{field: value, "id__gt": pk})
+        )
 
 
-def decode_cursor(cursor: str | None) -> tuple[datetime | None, int] | None:
+ORDERS = {
+    "-received": Order("received_at", True, _("Received, newest first")),
+    "received": Order("received_at", False, _("Received, oldest first")),
+    "due": Order("due_date", False, _("Due date, soonest first")),
+    "-due": Order("due_date", True, _("Due date, latest first")),
+}
+DEFAULT_ORDER = "-received"
+
+
+def encode_cursor(dossier: Dossier, order: Order = ORDERS[DEFAULT_ORDER]) -> str:
+    value = getattr(dossier, order.field)
+    return f"{value.isoformat() if value else '-'}~{dossier.pk}"
+
+
+def decode_cursor(cursor: str | None, order: Order = ORDERS[DEFAULT_ORDER]) -> tuple | None:
     if not cursor or "~" not in cursor:
         return None
     stamp, _sep, pk = cursor.rpartition("~")
+    parse = datetime.fromisoformat if order.field == "received_at" else date.fromisoformat
     try:
-        moment = None if stamp == "-" else datetime.fromisoformat(stamp)
-        return moment, int(pk)
+        return (None if stamp == "-" else parse(stamp)), int(pk)
     except ValueError:
         return None
 
 
 def keyset_page(
-    qs: QuerySet[Dossier], *, after: str | None = None, before: str | None = None, size: int = PAGE_SIZE
+    qs: QuerySet[Dossier],
+    *,
+    after: str | None = None,
+    before: str | None = None,
+    size: int = PAGE_SIZE,
+    order: str = DEFAULT_ORDER,
 ) -> Page:
-    """A page of the list newest first, by (received_at DESC NULLS FIRST, id DESC).
+    """A page of the list in the chosen order (newest received first by default).
 
-    No COUNT(*): the query reads ``size + 1`` rows along the (unit, received_at, id) index and
-    the extra row says whether there is a next page. Dossiers not yet received (BCCI intake
-    awaiting the handover) come first.
+    No COUNT(*) and no OFFSET: the query reads ``size + 1`` rows along an index of the sort
+    column and the extra row says whether there is a next page; the cursor is the last row's
+    (date, id).
     """
-    newest_first = [F("received_at").desc(nulls_first=True), F("id").desc()]
-    oldest_first = [F("received_at").asc(nulls_last=True), F("id").asc()]
-    after_key, before_key = decode_cursor(after), decode_cursor(before)
+    sort = ORDERS.get(order, ORDERS[DEFAULT_ORDER])
+    after_key, before_key = decode_cursor(after, sort), decode_cursor(before, sort)
     if before_key is not None:
-        moment, pk = before_key
-        rows = list(qs.filter(_newer_than(moment, pk)).order_by(*oldest_first)[: size + 1])
+        value, pk = before_key
+        rows = list(
+            qs.filter(sort.after(value, pk, reverse=True)).order_by(*sort.order_by(reverse=True))[: size + 1]
+        )
         has_newer = len(rows) > size
         rows = list(reversed(rows[:size]))
         return Page(
             rows=rows,
-            next_cursor=encode_cursor(rows[-1]) if rows else None,
-            previous_cursor=encode_cursor(rows[0]) if rows and has_newer else None,
+            next_cursor=encode_cursor(rows[-1], sort) if rows else None,
+            previous_cursor=encode_cursor(rows[0], sort) if rows and has_newer else None,
         )
     if after_key is not None:
-        moment, pk = after_key
-        qs = qs.filter(_older_than(moment, pk))
-    rows = list(qs.order_by(*newest_first)[: size + 1])
+        value, pk = after_key
+        qs = qs.filter(sort.after(value, pk))
+    rows = list(qs.order_by(*sort.order_by())[: size + 1])
     has_older = len(rows) > size
     rows = rows[:size]
     return Page(
         rows=rows,
-        next_cursor=encode_cursor(rows[-1]) if rows and has_older else None,
-        previous_cursor=encode_cursor(rows[0]) if rows and after_key is not None else None,
+        next_cursor=encode_cursor(rows[-1], sort) if rows and has_older else None,
+        previous_cursor=encode_cursor(rows[0], sort) if rows and after_key is not None else None,
     )
 
 
-def _older_than(moment: datetime | None, pk: int) -> Q:
-    """Rows after the cursor in newest-first order."""
-    if moment is None:
-        return Q(received_at__isnull=True, id__lt=pk) | Q(received_at__isnull=False)
-    return Q(received_at__lt=moment) | Q(received_at=moment, id__lt=pk)
+# Below this many rows (as the planner estimates them) the list counts exactly.
+EXACT_COUNT_UP_TO = 20_000
 
 
-def _newer_than(moment: datetime | None, pk: int) -> Q:
-    """Rows before the cursor in newest-first order."""
-    if moment is None:
-        return Q(received_at__isnull=True, id__gt=pk)
-    return Q(received_at__isnull=True) | Q(received_at__gt=moment) | Q(received_at=moment, id__gt=pk)
+@dataclass(frozen=True)
+class Total:
+    count: int
+    estimated: bool
+
+
+def list_total(qs: QuerySet[Dossier]) -> Total:
+    """How many dossiers match, cheaply: on PostgreSQL the planner's estimate when it is large
+    (labelled so on the page; COUNT(*) over a million rows costs more than the page itself),
+    an exact count otherwise."""
+    qs = qs.order_by()
+    if connection.vendor == "postgresql":
+        sql, params = qs.values("id").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+            plan = cursor.fetchone()[0]
+        if isinstance(plan, str):
+            plan = json.loads(plan)
+        estimate = int(plan[0]["Plan"]["Plan Rows"])
+        if estimate > EXACT_COUNT_UP_TO:
+            return Total(estimate, True)
+    return Total(qs.count(), False)
 
 
 def visible_communes(user) -> QuerySet[AdministrativeUnit] | None:
@@ -167,30 +242,9 @@ def visible_communes(user) -> QuerySet[AdministrativeUnit] | None:
     return communes
 
 
-EVENT_LABELS = {
-    "dossier.registered": _("Registered; awaiting the handover to the desk"),
-    "dossier.accepted": _("Accepted at the desk"),
-    "dossier.submitted_by_post": _("Received by post: handover record signed"),
-    "dossier.refused": _("Refused"),
-    "dossier.processing_started": _("Processing started"),
-    "dossier.supplement_requested": _("Supplement requested"),
-    "dossier.supplement_completed": _("Supplement completed; the deadline restarts"),
-    "dossier.payment_requested": _("Financial obligation requested"),
-    "dossier.payment_confirmed": _("Financial obligation fulfilled"),
-    "dossier.extended": _("Apology and new date issued"),
-    "dossier.withdrawn": _("Withdrawn by the citizen"),
-    "dossier.stopped": _("Processing stopped"),
-    "dossier.finished": _("Processing finished"),
-    "dossier.returned": _("Result returned"),
-    "dossier.imported": _("Imported from the provincial system"),
-    "dossier.import_updated": _("Updated from the provincial system"),
-    "dossier.postal_return_failed": _("Postal delivery failed; result back at the desk"),
-}
-
-
 def timeline(dossier: Dossier) -> list:
-    """The dossier's events, oldest first, each with a readable ``label``."""
+    """The dossier's events, oldest first, each with its sentence as ``label`` (core.labels)."""
     events = list(dossier.events.select_related("actor").order_by("at", "id"))
     for event in events:
-        event.label = EVENT_LABELS.get(event.action, event.action)
+        event.label = describe_event(event)
     return events

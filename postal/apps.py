@@ -10,7 +10,10 @@ class PostalConfig(AppConfig):
         # The leaders' network page (communes) shows transfer progress from this app.
         from communes import panels
         from dossiers import tracking
+        from postal import list_filters
         from postal.selectors import public_progress, transfer_progress
+
+        list_filters.register()
 
         panels.register(
             "transfer_progress",

@@ -1,5 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Role
 from accounts.navigation import MenuItem
 from accounts.permissions import HANDOVER_PARTIES, POSTAL, TRANSFER_PLANNERS
 
@@ -7,6 +8,8 @@ ITEMS = [
     MenuItem(
         label=_("Scan"),
         url_name="postal:scan",
+        group="postal",
+        primary_for=frozenset({Role.POSTAL_STAFF}),
         roles=frozenset(POSTAL),
         icon="upc-scan",
         description=_("Scan or type an item code and record what happens to it."),
@@ -15,6 +18,8 @@ ITEMS = [
     MenuItem(
         label=_("Deliveries"),
         url_name="postal:deliveries",
+        group="postal",
+        primary_for=frozenset({Role.POSTAL_STAFF}),
         roles=frozenset(POSTAL),
         icon="truck",
         description=_("Results to deliver today, with their J+n targets."),
@@ -23,6 +28,7 @@ ITEMS = [
     MenuItem(
         label=_("BCCI intake"),
         url_name="postal:intake_create",
+        group="postal",
         roles=frozenset(POSTAL),
         icon="box-arrow-in-down",
         description=_("Receive a citizen's dossier at the post office or at home and print the Phiếu gửi."),
@@ -31,6 +37,7 @@ ITEMS = [
     MenuItem(
         label=_("Handover records"),
         url_name="postal:handover_list",
+        group="postal",
         roles=frozenset(HANDOVER_PARTIES),
         icon="clipboard-check",
         description=_("Biên bản giao nhận between the one-stop desk and the post."),
@@ -39,6 +46,7 @@ ITEMS = [
     MenuItem(
         label=_("Appointments"),
         url_name="postal:appointment_list",
+        group="postal",
         roles=frozenset(HANDOVER_PARTIES),
         icon="calendar-event",
         description=_("Pickup appointments at citizens' homes."),
@@ -47,6 +55,7 @@ ITEMS = [
     MenuItem(
         label=_("Task transfers"),
         url_name="postal:transfer_matrix",
+        group="postal",
         roles=frozenset(TRANSFER_PLANNERS),
         icon="diagram-3",
         description=_(

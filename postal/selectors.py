@@ -10,6 +10,7 @@ from datetime import date
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from communes import scoping
@@ -79,6 +80,42 @@ def items_for_dossier(dossier: Dossier) -> list[PostalItem]:
         .prefetch_related(Prefetch("events", queryset=events), "delivery_attempts")
         .order_by("created_at", "id")
     )
+
+
+# The desk list's postal column: where a result sent by post is, in three words.
+IN_TRANSIT_STATUSES = (
+    ItemStatus.CREATED,
+    ItemStatus.ACCEPTED,
+    ItemStatus.IN_TRANSIT,
+    ItemStatus.OUT_FOR_DELIVERY,
+    ItemStatus.DELIVERY_FAILED,
+)
+
+
+def return_progress(dossier_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """For each dossier, its latest return item as (words, badge colour): in transit,
+    delivered, or back at the desk. One query for a page of the list."""
+    if not dossier_ids:
+        return {}
+    latest = {}
+    items = (
+        PostalItem.objects.filter(dossier_id__in=dossier_ids, direction=Direction.RETURN)
+        .exclude(status=ItemStatus.CANCELLED)
+        .order_by("dossier_id", "created_at", "id")
+        .values_list("dossier_id", "status")
+    )
+    for dossier_id, status in items:
+        latest[dossier_id] = status
+    words = {
+        ItemStatus.DELIVERED: (_("Delivered"), "text-bg-success"),
+        ItemStatus.RETURNED_TO_SENDER: (_("Back at the desk"), "text-bg-warning"),
+    }
+    in_transit = (_("In transit"), "text-bg-info")
+    return {
+        dossier_id: tuple(str(part) for part in words.get(status, in_transit))
+        for dossier_id, status in latest.items()
+        if status in IN_TRANSIT_STATUSES or status in words
+    }
 
 
 def handovers_visible_to(user: User) -> QuerySet[Handover]:

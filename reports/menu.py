@@ -7,6 +7,7 @@ ITEMS = [
     MenuItem(
         label=_("Dashboard"),
         url_name="reports:dashboard",
+        group="reports",
         roles=frozenset(DASHBOARD_READERS),
         icon="speedometer2",
         description=_("Weekly rates against targets, commune ranking, late dossiers."),
@@ -15,6 +16,7 @@ ITEMS = [
     MenuItem(
         label=_("Targets"),
         url_name="reports:targets",
+        group="reports",
         roles=frozenset(LEADERS),
         icon="bullseye",
         description=_("Yearly targets for each rate, per unit."),
@@ -23,6 +25,7 @@ ITEMS = [
     MenuItem(
         label=_("Exports"),
         url_name="reports:exports",
+        group="reports",
         roles=frozenset(LEADERS),
         icon="file-earmark-spreadsheet",
         description=_("The weekly report and the year-to-date table, as XLSX or CSV."),

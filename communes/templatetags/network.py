@@ -7,6 +7,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext_lazy as _
 
 from communes.models import NetworkAction, PostOffice
+from core.labels import describe_event
 
 register = template.Library()
 
@@ -26,16 +27,6 @@ BADGES = {
     },
 }
 
-EVENT_LABELS = {
-    "post_office.created": _("Office added"),
-    "post_office.updated": _("Office record changed"),
-    "network_action.created": _("Action recorded"),
-    "network_action.updated": _("Action changed"),
-    "network_action.started": _("Work started"),
-    "network_action.done": _("Action done"),
-    "network_action.cancelled": _("Action cancelled"),
-}
-
 
 @register.filter
 def badge(value: str, family: str) -> str:
@@ -44,8 +35,9 @@ def badge(value: str, family: str) -> str:
 
 
 @register.filter
-def event_label(action: str) -> str:
-    return EVENT_LABELS.get(action, action)
+def event_label(event) -> str:
+    """The history row as a sentence (core.labels)."""
+    return describe_event(event)
 
 
 def _display(model, field_name: str, value):

@@ -72,7 +72,7 @@ class _PostgresBatchWriter:
         # gets it (created_by, created_at, defaults), with its event and the sequences.
         insert_columns, values = [], []
         for field in meta.concrete_fields:
-            if field.primary_key:
+            if field.primary_key or field.generated:  # the database computes generated columns
                 continue
             insert_columns.append(quote(field.column))
             if field.attname in self.columns:
@@ -89,6 +89,7 @@ class _PostgresBatchWriter:
             f"default_{field.attname}": field.get_default()
             for field in meta.concrete_fields
             if not field.primary_key
+            and not field.generated
             and field.attname not in self.columns
             and field.attname not in ("original_due_date", "created_by_id", "created_at", "updated_at")
         }

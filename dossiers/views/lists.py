@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import csv
-import tempfile
 from dataclasses import dataclass
 
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from accounts.permissions import DOSSIER_VIEWERS, can_work_desk, role_required
 from core.spreadsheets import safe_row
-from dossiers import selectors, statuses
+from dossiers import exports, selectors, statuses
 from dossiers.forms import (
     DossierFilterForm,
 )
@@ -37,14 +35,23 @@ def _filters(request):
 @role_required(*DOSSIER_VIEWERS)
 def dossier_list(request):
     form, filters = _filters(request)
+    order = filters.get("sort") or selectors.DEFAULT_ORDER
+    matching = selectors.dossier_list(request.user, filters)
     page = selectors.keyset_page(
-        selectors.dossier_list(request.user, filters).only(*LIST_COLUMNS),
+        matching.only(*LIST_COLUMNS),
         after=request.GET.get("after"),
         before=request.GET.get("before"),
+        order=order,
     )
     query = request.GET.copy()
     for key in ("after", "before"):
         query.pop(key, None)
+    total = selectors.list_total(matching)
+    unsorted = query.copy()
+    unsorted.pop("sort", None)
+    shown_filters = [
+        name for name, value in filters.items() if value not in (None, "") and name not in ("q", "sort")
+    ]
     return render(
         request,
         "dossiers/dossier_list.html",
@@ -52,7 +59,12 @@ def dossier_list(request):
             "form": form,
             "page": page,
             "rows": _list_rows(page.rows),
+            "total": total,
+            "total_number": f"{total.count:,}".replace(",", "."),
+            "order": order,
             "query": query.urlencode(),
+            "unsorted_query": unsorted.urlencode(),
+            "active_filters": len(shown_filters),
             "can_act": can_work_desk(request.user),
         },
     )
@@ -74,8 +86,10 @@ LIST_COLUMNS = (
 
 @dataclass(slots=True)
 class ListRow:
-    """One line of the dossier list, ready to print: the template only writes these strings."""
+    """One line of the dossier list, ready to print: the template only writes these strings
+    (``postal`` and ``postal_badge`` are filled by the postal app's ``postal_progress`` tag)."""
 
+    pk: int
     url: str
     code: str
     applicant: str
@@ -87,6 +101,9 @@ class ListRow:
     status_label: str
     status_badge: str
     return_label: str
+    bcci: bool
+    postal: str = ""
+    postal_badge: str = ""
 
 
 def _list_rows(dossiers: list[Dossier]) -> list[ListRow]:
@@ -101,6 +118,7 @@ def _list_rows(dossiers: list[Dossier]) -> list[ListRow]:
         due = dossier.due_date
         rows.append(
             ListRow(
+                pk=dossier.pk,
                 url=reverse("dossiers:detail", args=[dossier.pk]),
                 code=dossier.code,
                 applicant=dossier.applicant_name,
@@ -112,6 +130,7 @@ def _list_rows(dossiers: list[Dossier]) -> list[ListRow]:
                 status_label=status_labels.get(dossier.status, str(dossier.status)),
                 status_badge=dossier.status_badge,
                 return_label=returns.get(dossier.return_channel, dossier.return_channel),
+                bcci=dossier.return_channel == ReturnChannel.BCCI,
             )
         )
     return rows
@@ -190,16 +209,7 @@ def dossier_export(request, fmt: str):
         response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="ho-so-{stamp}.csv"'
         return response
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Dossiers"))
-    sheet.append(EXPORT_HEADER)
-    for row in _export_rows(qs):
-        sheet.append(safe_row(row, sheet=sheet))
-    spool = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
-    workbook.save(spool)
-    spool.seek(0)
+    spool = exports.write_list(qs)
     return FileResponse(
         spool,
         as_attachment=True,

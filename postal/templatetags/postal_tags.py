@@ -2,8 +2,8 @@
 timelines, for the dossier page."""
 
 from django import template
-from django.utils.translation import gettext_lazy as _
 
+from core.labels import describe_event
 from dossiers.personal import mask_phone
 from postal import selectors
 
@@ -30,32 +30,17 @@ def mask(value: str) -> str:
 
 
 @register.filter
-def outcome_label(value: str) -> str:
-    from postal.models import DeliveryAttempt
-
-    try:
-        return DeliveryAttempt.Outcome(value).label
-    except ValueError:
-        return value
-
-
-EVENT_LABELS = {
-    "item.added_to_handover": _("Put on a handover record"),
-    "item.removed_from_handover": _("Taken off a handover record"),
-    "item.handover_line_marked": _("Handover line marked"),
-    "item.handover_incomplete": _("Left behind: incomplete on the handover record"),
-    "item.scanned": _("Scanned again"),
-    "transfer.planned": _("Transfer planned"),
-    "transfer.updated": _("Transfer plan changed"),
-    "transfer.done": _("Transfer done"),
-}
-
-
-@register.filter
 def event_label(event) -> str:
-    """What an event means to a reader: the new status, or the action in words."""
-    if event.action in EVENT_LABELS:
-        return EVENT_LABELS[event.action]
-    if getattr(event, "to_status", ""):
-        return event.get_to_status_display()
-    return event.action
+    """The history row as a sentence (core.labels)."""
+    return describe_event(event)
+
+
+@register.simple_tag
+def postal_progress(rows) -> str:
+    """Fill each list row's postal column from its dossier's return item (one query a page):
+    in transit, delivered, or back at the desk."""
+    progress = selectors.return_progress([row.pk for row in rows if row.bcci])
+    for row in rows:
+        if row.pk in progress:
+            row.postal, row.postal_badge = progress[row.pk]
+    return ""

@@ -18,15 +18,15 @@ def test_name_search_statistics_and_trigram_index(db):
     if connection.vendor != "postgresql":  # SQLite: the migration leaves the schema alone
         with connection.cursor() as cursor:
             names = {row[0] for row in cursor.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-        assert "dossier_name_trgm_idx" not in names
+        assert "dossier_name_fold_trgm_idx" not in names
         return
     statistics, indexes = _catalogue()
-    assert "dossier_name_upper_stats" in statistics
-    definition = indexes["dossier_name_trgm_idx"]
-    assert "gin" in definition and "gin_trgm_ops" in definition and "upper" in definition.lower()
-    # The index serves exactly the expression the list's icontains search sends.
-    sql = str(Dossier.objects.filter(applicant_name__icontains="Nguyễn").query)
-    assert 'UPPER("dossiers_dossier"."applicant_name"::text) LIKE UPPER(' in sql
+    assert "dossier_name_upper_stats" not in statistics and "dossier_name_trgm_idx" not in indexes
+    definition = indexes["dossier_name_fold_trgm_idx"]
+    assert "gin" in definition and "applicant_name_folded gin_trgm_ops" in definition
+    # The index serves exactly the column the list's search sends (dossiers.search).
+    sql = str(Dossier.objects.filter(applicant_name_folded__contains="nguyen").query)
+    assert '"dossiers_dossier"."applicant_name_folded"::text LIKE' in sql
 
 
 def test_running_list_index_covers_exactly_the_running_statuses():

@@ -75,6 +75,7 @@ def log_out(page) -> None:
         toggler.click()
         # Wait for the collapse animation to finish before reaching into the menu.
         page.locator("#main-nav.show:not(.collapsing)").wait_for()
+    page.get_by_test_id("current-user").click()
     with page.expect_navigation(url="**/login/**"):
         page.get_by_role("button", name="Đăng xuất").click()
     page.get_by_role("heading", name="Đăng nhập vào PostDesk").wait_for()

@@ -41,6 +41,9 @@ def test_a_repair_is_recorded_completed_and_seen_by_the_leader(page, leaking_bdv
 
     # The post manager finds the BĐVHX that needs repair in the registry.
     log_in(page, "quanlybd", PASSWORD)
+    page.locator("#main-nav").get_by_role("button", name="Mạng lưới").or_(
+        page.locator("#main-nav").get_by_role("link", name="Mạng lưới")
+    ).click()
     page.locator("#main-nav").get_by_role("link", name="Bưu cục").click()
     page.get_by_label("Tình trạng").select_option(label="Cần sửa chữa")
     page.get_by_role("button", name="Lọc").click()

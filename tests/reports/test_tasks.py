@@ -240,9 +240,8 @@ def _raise(*args, **kwargs):
 
 def _fields(procedure, unit, **fields) -> dict:
     d = dossier(procedure, unit, **fields)
-    return {f.attname: getattr(d, f.attname) for f in Dossier._meta.concrete_fields if f.attname != "id"} | {
-        "created_at": None
-    }
+    written = [f for f in Dossier._meta.concrete_fields if f.attname != "id" and not f.generated]
+    return {f.attname: getattr(d, f.attname) for f in written} | {"created_at": None}
 
 
 def _event_fields(event) -> dict:
