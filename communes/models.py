@@ -50,6 +50,10 @@ class AdministrativeUnit(models.Model):
     )
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    # Where citizens reach the commune's one-stop desk: printed on the receipt (Form 01) and
+    # shown by the public lookup.
+    desk_address = models.CharField(_("one-stop desk address"), max_length=300, blank=True)
+    desk_phone = models.CharField(_("one-stop desk phone"), max_length=20, blank=True)
 
     class Meta:
         verbose_name = _("administrative unit")
@@ -74,6 +78,15 @@ class AdministrativeUnit(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def province(self) -> AdministrativeUnit | None:
+        """The province above the unit (through a district grouping if there is one): official
+        forms since 1 July 2025 name the commune and its province, no district."""
+        unit, hops = self, 0
+        while unit is not None and unit.level != self.Level.PROVINCE and hops < 4:
+            unit, hops = unit.parent, hops + 1
+        return unit
 
     @property
     def dossier_prefix(self) -> str:

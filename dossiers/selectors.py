@@ -184,12 +184,20 @@ EVENT_LABELS = {
     "dossier.imported": _("Imported from the provincial system"),
     "dossier.import_updated": _("Updated from the provincial system"),
     "dossier.postal_return_failed": _("Postal delivery failed; result back at the desk"),
+    "dossier.edited": _("Dossier corrected"),
+    "postal.return_item_created": _("Postal item created for the result"),
+    "postal.handed_to_post": _("Result handed to the post (handover record signed)"),
+    "postal.returned_to_agency": _("Not delivered by the post; result back at the desk"),
 }
 
 
 def timeline(dossier: Dossier) -> list:
     """The dossier's events, oldest first, each with a readable ``label``."""
     events = list(dossier.events.select_related("actor").order_by("at", "id"))
+    from dossiers.editing import describe_changes
+
     for event in events:
         event.label = EVENT_LABELS.get(event.action, event.action)
+        if event.action == "dossier.edited":
+            event.changes = describe_changes(event.details)
     return events

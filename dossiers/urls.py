@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dossiers import views
+from dossiers import desk_views, views
 
 app_name = "dossiers"
 urlpatterns = [
@@ -14,6 +14,16 @@ urlpatterns = [
     path("<int:pk>/action/<slug:action>/", views.dossier_action, name="action"),
     path("<int:pk>/receipt/", views.receipt, name="receipt"),
     path("<int:pk>/receipt.pdf", views.receipt, {"pdf": True}, name="receipt_pdf"),
+    path("<int:pk>/edit/", desk_views.dossier_edit, name="edit"),
+    path("<int:pk>/refusal/", desk_views.refusal_slip, name="refusal"),
+    path("<int:pk>/refusal.pdf", desk_views.refusal_slip, {"pdf": True}, name="refusal_pdf"),
+    path("<int:pk>/supplements/<int:request_id>/", desk_views.supplement_slip, name="supplement"),
+    path(
+        "<int:pk>/supplements/<int:request_id>.pdf",
+        desk_views.supplement_slip,
+        {"pdf": True},
+        name="supplement_pdf",
+    ),
     path("<int:pk>/apology/", views.apology, name="apology"),
     path("<int:pk>/apology.pdf", views.apology, {"pdf": True}, name="apology_pdf"),
     path("imports/", views.import_upload, name="import_upload"),

@@ -22,7 +22,7 @@ from accounts import scoping
 from accounts.models import Role
 from accounts.permissions import role_required, user_has_role
 from communes.models import AdministrativeUnit
-from dossiers import importing, printing, selectors, services, tracking, workdays, workflow
+from dossiers import editing, importing, printing, selectors, services, tracking, workdays, workflow
 from dossiers.forms import (
     ActionForm,
     DocumentFormSet,
@@ -365,7 +365,6 @@ def _deadline_info(dossier: Dossier) -> dict:
 def dossier_detail(request, pk: int):
     dossier = selectors.dossier_for_user_or_404(request.user, pk)
     actions = workflow.allowed_actions(dossier) if can_act(request.user) else []
-    # Postal deliveries are handled by the postal app; here only desk and online returns.
     return render(
         request,
         "dossiers/dossier_detail.html",
@@ -381,6 +380,7 @@ def dossier_detail(request, pk: int):
             "deadline": _deadline_info(dossier),
             "masked_id": mask_id_number(dossier.applicant_id_number),
             "masked_phone": mask_phone(dossier.applicant_phone),
+            "can_edit": can_act(request.user) and editing.can_edit(dossier),
         },
     )
 
@@ -473,27 +473,24 @@ def dossier_action(request, pk: int, action: str):
 # --- printing --------------------------------------------------------------------------------
 
 
-def _print_context(dossier: Dossier) -> dict:
-    return {
-        "dossier": dossier,
-        "documents": dossier.documents.all(),
-        "qr": printing.qr_svg(dossier.code),
-        "masked_id": mask_id_number(dossier.applicant_id_number),
-        "masked_phone": mask_phone(dossier.applicant_phone),
-        "unit": dossier.receiving_unit,
-        "parent": dossier.receiving_unit.parent,
-        "now": timezone.localtime(),
-    }
+def _print_context(dossier: Dossier, request=None) -> dict:
+    return printing.form_context(dossier, request=request)
 
 
 @role_required(*VIEW_ROLES)
 def receipt(request, pk: int, pdf: bool = False):
-    """Form 01: Giấy tiếp nhận hồ sơ và hẹn trả kết quả (A5)."""
+    """Form 01: Giấy tiếp nhận hồ sơ và hẹn trả kết quả (A5). A refused dossier was never
+    accepted: it gets the refusal slip (Form 03) instead."""
     dossier = selectors.dossier_for_user_or_404(request.user, pk)
+    if dossier.status == Status.REFUSED:
+        messages.info(
+            request, _("The dossier was refused: the citizen gets the refusal slip, not a receipt.")
+        )
+        return redirect("dossiers:refusal", pk=pk)
     if dossier.received_at is None:
         messages.info(request, _("The receipt is printed once the dossier has been received at the desk."))
         return redirect("dossiers:detail", pk=pk)
-    context = _print_context(dossier)
+    context = _print_context(dossier, request)
     if pdf:
         content = printing.render_pdf("dossiers/print/form01.html", context, request=request)
         return _pdf_response(content, f"giay-tiep-nhan-{dossier.code}.pdf")
@@ -507,7 +504,7 @@ def apology(request, pk: int, pdf: bool = False):
     extension = Extension.objects.filter(dossier=dossier).select_related("issued_by").first()
     if extension is None:
         raise Http404
-    context = {**_print_context(dossier), "extension": extension}
+    context = {**_print_context(dossier, request), "extension": extension}
     if pdf:
         content = printing.render_pdf("dossiers/print/form04.html", context, request=request)
         return _pdf_response(content, f"phieu-xin-loi-{dossier.code}.pdf")
@@ -591,7 +588,8 @@ def import_template(request):
 @require_http_methods(["GET", "POST"])
 def track(request):
     """Public: a citizen looks up a dossier with its code and the PIN on the receipt."""
-    form = TrackingForm(request.POST or None)
+    # The receipt's QR code opens this page with the code filled in; the PIN is still typed.
+    form = TrackingForm(request.POST or None, initial={"code": request.GET.get("code", "")[:40]})
     context = {"form": form, "result": None, "not_found": False, "limited": False}
     status = 200
     if request.method == "POST":
@@ -604,8 +602,9 @@ def track(request):
                 context["not_found"] = True
             else:
                 context["result"] = dossier
-                context["postal"] = tracking.postal_progress(dossier)
-                context["status_open"] = dossier.status in (Status.ACCEPTED, Status.PROCESSING)
+                context["status_sentence"] = tracking.citizen_status(dossier)
+                context["supplement_items"] = tracking.open_supplement_items(dossier)
+                context["desk"] = dossier.receiving_unit
     response = render(request, "dossiers/track.html", context, status=status)
     response["Cache-Control"] = "no-store"
     return response

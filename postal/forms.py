@@ -65,6 +65,31 @@ class ReturnItemForm(forms.Form):
         ).order_by("kind", "code")
 
 
+class HandoverChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return _("Add to handover record %(number)s (%(office)s, not signed yet)") % {
+            "number": obj.number,
+            "office": obj.post_office.name,
+        }
+
+
+class HandToPostForm(ReturnItemForm):
+    """The confirmation of the hand-over to the post, everything pre-filled: the office, the
+    tier, postage and fees, and the desk's open record to that office (or a new record)."""
+
+    handover = HandoverChoiceField(
+        label=_("Handover record"),
+        queryset=Handover.objects.none(),
+        required=False,
+        empty_label=_("Start a new handover record"),
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, dossier, open_handovers, **kwargs):
+        super().__init__(*args, dossier=dossier, **kwargs)
+        self.fields["handover"].queryset = open_handovers
+
+
 class HandoverForm(forms.Form):
     direction = forms.ChoiceField(label=_("Direction"), choices=Handover.Direction.choices)
     desk_unit = forms.ModelChoiceField(label=_("Desk (commune)"), queryset=None)

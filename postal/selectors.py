@@ -18,6 +18,7 @@ from dossiers.models import Dossier, ProcedureField
 from postal.models import (
     Direction,
     Handover,
+    HandoverLine,
     ItemEvent,
     ItemStatus,
     PickupAppointment,
@@ -72,11 +73,18 @@ def deliveries_for(user: User) -> QuerySet[PostalItem]:
 
 
 def items_for_dossier(dossier: Dossier) -> list[PostalItem]:
-    """A dossier's postal items with their timelines (two queries, whatever the history)."""
+    """A dossier's postal items with their timelines, attempts and handover records (a fixed
+    number of queries, whatever the history)."""
     events = ItemEvent.objects.select_related("actor").order_by("at", "id")
     return list(
         dossier.postal_items.select_related("post_office")
-        .prefetch_related(Prefetch("events", queryset=events), "delivery_attempts")
+        .prefetch_related(
+            Prefetch("events", queryset=events),
+            "delivery_attempts",
+            Prefetch(
+                "handover_lines", queryset=HandoverLine.objects.select_related("handover").order_by("id")
+            ),
+        )
         .order_by("created_at", "id")
     )
 

@@ -591,12 +591,9 @@ def sign_handover(*, handover: Handover, by: User, at: datetime | None = None) -
             item.target_date = workdays.add_working_days(item.handover_date, target_days(item.tier))
             _move(item, S.ACCEPTED, by=by, action="item.accepted", at=at, handover=handover.number)
             item.save()
-            dossier_services.append_event(
-                dossier=item.dossier,
-                by=by,
-                action="postal.handed_to_post",
-                details={"item": item.code, "handover": handover.number},
-            )
+            from postal.returns import record_result_handed_to_post
+
+            record_result_handed_to_post(item=item, handover=handover, by=by, at=at)
         else:
             if item.status not in (S.ACCEPTED, S.IN_TRANSIT) or item.dossier.status != Status.REGISTERED:
                 raise ValidationError(

@@ -12,10 +12,39 @@ register = template.Library()
 
 @register.inclusion_tag("postal/fragment_dossier_items.html", takes_context=True)
 def postal_items(context, dossier):
+    """The dossier page's postal panel: the hand-over to the post when the result is ready,
+    then each item's progress (status in words, J+n target and whether it is met, attempts,
+    the handover record, the recipient)."""
+    from accounts.models import Role
+    from postal import returns, services
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    at_the_desk = (
+        user is not None
+        and user.is_authenticated
+        and user.role == Role.COMMUNE_OFFICIAL
+        and user.unit_id == dossier.receiving_unit_id
+    )
     items = selectors.items_for_dossier(dossier)
     for item in items:
         item.target = selectors.target_state(item)
-    return {"items": items, "dossier": dossier, "request": context.get("request")}
+        item.target_days = services.target_days(item.tier)
+        lines = list(item.handover_lines.all())
+        item.handover = lines[-1].handover if lines else None
+        item.desk_may_sign = bool(
+            at_the_desk
+            and item.handover is not None
+            and item.handover.status == item.handover.Status.DRAFT
+            and not item.handover.desk_signed_by_id
+        )
+    return {
+        "items": items,
+        "dossier": dossier,
+        "request": request,
+        "can_hand_to_post": at_the_desk and returns.can_hand_to_post(dossier),
+        "by_post": dossier.return_channel == "bcci",
+    }
 
 
 @register.filter
@@ -59,3 +88,141 @@ def event_label(event) -> str:
     if getattr(event, "to_status", ""):
         return event.get_to_status_display()
     return event.action
+
+
+ITEM_STATUS_BADGES = {
+    "delivered": "text-bg-success",
+    "delivery_failed": "text-bg-warning",
+    "returned_to_sender": "text-bg-danger",
+    "cancelled": "text-bg-secondary",
+    "created": "text-bg-light border",
+}
+
+
+@register.filter
+def item_status_badge(status: str) -> str:
+    return ITEM_STATUS_BADGES.get(status, "text-bg-primary")
+
+
+@register.filter
+def progress_sentence(item) -> str:
+    """Where the item is, as the desk would say it (one sentence)."""
+    from django.utils import formats
+    from django.utils import timezone as tz
+
+    def day(value):
+        return formats.date_format(tz.localtime(value) if hasattr(value, "hour") else value, "d/m/Y")
+
+    status = item.status
+    if item.direction == "intake":
+        return (
+            _("The dossier travels from the post to the desk.")
+            if status != "delivered"
+            else _("The dossier reached the desk.")
+        )
+    if status == "created":
+        return _("Waiting for the handover record to be signed by the desk and the post.")
+    if status in ("accepted", "in_transit"):
+        return (
+            _("The post has the result since %(day)s.") % {"day": day(item.handover_date)}
+            if (item.handover_date)
+            else _("The post has the result.")
+        )
+    if status == "out_for_delivery":
+        return _("The postman is delivering the result.")
+    if status == "delivery_failed":
+        return _("Delivery failed %(n)d time(s); the postman will try again.") % {"n": item.attempts}
+    if status == "delivered":
+        return _("Delivered to %(name)s on %(day)s.") % {
+            "name": item.recipient_name,
+            "day": day(item.delivered_at),
+        }
+    if status == "returned_to_sender":
+        return _("Not delivered after the notices: the result is back at the desk.")
+    return _("Cancelled.")
+
+
+def short_name(full_name: str) -> str:
+    """ "Nguyễn Văn An" → "N. V. An": enough for the citizen to recognise who signed for the
+    result, without printing a whole name on a public page."""
+    parts = (full_name or "").split()
+    if len(parts) <= 1:
+        return full_name or ""
+    return " ".join([*(f"{part[0]}." for part in parts[:-1]), parts[-1]])
+
+
+@register.inclusion_tag("postal/fragment_citizen_progress.html")
+def citizen_postal_progress(dossier):
+    """The public lookup's postal lines, in plain words for the citizen (no item states, no
+    record numbers): when the post took the dossier or the result, by when it should arrive,
+    each failed visit, who received it."""
+    from django.utils import timezone as tz
+
+    def day(value):
+        if value is None:
+            return ""
+        return (tz.localtime(value) if hasattr(value, "hour") else value).strftime("%d/%m/%Y")
+
+    def moment(value):
+        return tz.localtime(value).strftime("%H:%M %d/%m/%Y") if value else ""
+
+    lines = []
+    for item in selectors.items_for_dossier(dossier):
+        status = item.status
+        if item.direction == "intake":
+            if status == "delivered":
+                lines.append(
+                    _("The post handed your dossier to the one-stop desk on %(day)s.")
+                    % {"day": day(item.delivered_at)}
+                )
+            elif status != "cancelled":
+                lines.append(
+                    _("The post received your dossier on %(day)s and is taking it to the one-stop desk.")
+                    % {"day": day(item.created_at)}
+                )
+            continue
+        if status == "cancelled":
+            continue
+        if status == "created":
+            lines.append(_("Your result is being prepared for the post."))
+            continue
+        if item.handover_date:
+            lines.append(
+                _(
+                    "The result was sent to you by post on %(day)s, expected to be delivered by "
+                    "%(target)s (postal item %(code)s)."
+                )
+                % {"day": day(item.handover_date), "target": day(item.target_date), "code": item.code}
+            )
+        else:
+            lines.append(_("Your result is with the post (postal item %(code)s).") % {"code": item.code})
+        for attempt in item.delivery_attempts.all():
+            if attempt.outcome != "delivered":
+                lines.append(
+                    _("%(moment)s: the postman could not deliver it (%(why)s).")
+                    % {"moment": moment(attempt.at), "why": attempt.get_outcome_display().lower()}
+                )
+        if status == "out_for_delivery":
+            lines.append(_("The postman is on the way to your address."))
+        elif status == "delivery_failed":
+            lines.append(_("The postman will come again; you can also call the one-stop desk."))
+        elif status == "delivered":
+            name = short_name(item.recipient_name)
+            if item.recipient_is_proxy:
+                lines.append(
+                    _("Delivered to %(name)s (on your behalf, with an authorisation) at %(moment)s.")
+                    % {"name": name, "moment": moment(item.delivered_at)}
+                )
+            else:
+                lines.append(
+                    _("Delivered to %(name)s at %(moment)s.")
+                    % {"name": name, "moment": moment(item.delivered_at)}
+                )
+        elif status == "returned_to_sender":
+            lines.append(
+                _(
+                    "The post could not deliver it after two notices: the result is back at the "
+                    "one-stop desk, please collect it there."
+                )
+            )
+    return {"lines": lines}
