@@ -15,14 +15,16 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from dossiers.models import OPEN_STATUSES, DeclineReason, Dossier, ReturnChannel, Status
+from core.events import append_event
+from dossiers import statuses
+from dossiers.models import DeclineReason, Dossier, ReturnChannel, Status
 from dossiers.personal import mask_id_number, mask_phone
-from dossiers.services import RETURN_CHANNELS, _check_return_choice, append_event, clean_applicant
+from dossiers.services import RETURN_CHANNELS, _check_return_choice, clean_applicant
 from dossiers.workflow import StaleDossier
 
 # Until the result is handed over the desk may still correct the dossier; a finished dossier
 # only while its result has not gone to the post (the item then carries the address).
-EDITABLE_STATUSES = frozenset({*OPEN_STATUSES, Status.FINISHED})
+EDITABLE_STATUSES = frozenset({*statuses.OPEN, Status.FINISHED})
 
 EDITABLE_FIELDS = (
     "applicant_name",
@@ -141,7 +143,7 @@ def update_dossier(
         return locked
     locked.version += 1
     locked.save(update_fields=[*changes, "version", "updated_at"])
-    append_event(dossier=locked, by=by, action="dossier.edited", details={"changes": changes})
+    append_event(locked, by=by, action="dossier.edited", details={"changes": changes})
     return locked
 
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from communes.models import PostOffice
-from dossiers import services as dossier_services
+from core.events import append_event
 from dossiers.models import Dossier, ReturnChannel, Status
 from postal import services
 from postal.models import DeliveryTier, Direction, Handover, ItemStatus, PostalItem
@@ -133,8 +133,8 @@ def record_result_handed_to_post(*, item: PostalItem, handover: Handover, by: Us
     """The result is with the post: both sides signed the outgoing record. The one place that
     tells the dossier (``postal.handed_to_post``, read by the citizen's lookup); citizen
     notifications on "result handed to the post" belong here, after commit."""
-    dossier_services.append_event(
-        dossier=item.dossier,
+    append_event(
+        item.dossier,
         by=by,
         action="postal.handed_to_post",
         at=at,
