@@ -6,20 +6,13 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import segno
-from django.core.cache import cache
 from django.urls import reverse
 
 from dossiers import workflow
 from dossiers.models import ReturnChannel
 
 from .pdf_text import pdf_text
-
-
-@pytest.fixture(autouse=True)
-def clear_counters():
-    cache.clear()
-    yield
-    cache.clear()
+from .test_tracking import clear_counters  # noqa: F401 (autouse: the lookup's counters start empty)
 
 
 @pytest.fixture
