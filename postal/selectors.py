@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts import scoping
 from accounts.models import User
 from communes.models import AdministrativeUnit
-from dossiers.models import Dossier, ProcedureField
+from dossiers.models import Dossier, ProcedureField, ReturnChannel, Status
 from postal.models import (
     Direction,
     Handover,
@@ -207,3 +207,55 @@ def transfer_progress(user: User) -> list[dict]:
         }
         for r in rows
     ]
+
+
+# --- the result handed to the post from the dossier page ----------------------------------------
+
+# Return items that no longer carry the result: a new one may be created.
+ENDED_RETURNS = (S.CANCELLED, S.RETURNED_TO_SENDER)
+
+
+def open_handovers(*, desk_unit_id: int, post_office_id: int | None = None) -> QuerySet[Handover]:
+    """The desk's outgoing records still open for more items: draft, nobody has signed."""
+    qs = Handover.objects.filter(
+        direction=Handover.Direction.DESK_TO_POST,
+        desk_unit_id=desk_unit_id,
+        status=Handover.Status.DRAFT,
+        desk_signed_by__isnull=True,
+        post_signed_by__isnull=True,
+    ).select_related("post_office")
+    if post_office_id is not None:
+        qs = qs.filter(post_office_id=post_office_id)
+    return qs.order_by("-prepared_at", "-id")
+
+
+def active_return_item(dossier: Dossier) -> PostalItem | None:
+    return (
+        dossier.postal_items.filter(direction=Direction.RETURN)
+        .exclude(status__in=ENDED_RETURNS)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def can_hand_to_post(dossier: Dossier) -> bool:
+    """A processed dossier whose citizen chose postal return and whose result is not with the
+    post yet."""
+    return (
+        dossier.status == Status.FINISHED
+        and dossier.return_channel == ReturnChannel.BCCI
+        and active_return_item(dossier) is None
+    )
+
+
+def suggested_postage(post_office) -> int:
+    """What this office charged for the last result it carried: the desk rarely retypes it."""
+    if post_office is None:
+        return 0
+    last = (
+        PostalItem.objects.filter(post_office=post_office, direction=Direction.RETURN)
+        .order_by("-created_at", "-id")
+        .values_list("postage", flat=True)
+        .first()
+    )
+    return last or 0

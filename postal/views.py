@@ -23,7 +23,7 @@ from accounts.models import Role
 from accounts.permissions import role_required
 from dossiers.personal import mask_phone
 from dossiers.selectors import dossier_for_user_or_404
-from postal import forms, returns, selectors, services, transfers
+from postal import forms, selectors, services, transfers
 from postal.models import DeliveryAttempt, Direction, Handover, HandoverLine, ItemStatus
 
 POSTAL = (Role.POSTAL_STAFF, Role.POST_MANAGER)
@@ -157,13 +157,13 @@ def return_item_create(request, dossier_id: int):
     """Hand the result to the post: the dossier page's primary action, confirmed here with
     everything pre-filled (office, tier, postage and fees, the open handover record)."""
     dossier = dossier_for_user_or_404(request.user, dossier_id)
-    drafts = returns.open_handovers(desk_unit_id=dossier.receiving_unit_id)
+    drafts = selectors.open_handovers(desk_unit_id=dossier.receiving_unit_id)
     form = forms.HandToPostForm(request.POST or None, dossier=dossier, open_handovers=drafts)
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
-                handed = returns.hand_to_post(dossier=dossier, by=request.user, **form.cleaned_data)
+                handed = services.hand_to_post(dossier=dossier, by=request.user, **form.cleaned_data)
             except ValidationError as error:
                 status = 400
                 _errors(request, error)
@@ -186,15 +186,15 @@ def return_item_create(request, dossier_id: int):
             draft = drafts.filter(post_office=office).first()
             if draft is not None:
                 form.initial["handover"] = draft.pk
-        form.initial["postage"] = returns.suggested_postage(office)
+        form.initial["postage"] = selectors.suggested_postage(office)
     return render(
         request,
         "postal/return_item_form.html",
         {
             "form": form,
             "dossier": dossier,
-            "ready": returns.can_hand_to_post(dossier),
-            "item": returns.active_return_item(dossier),
+            "ready": selectors.can_hand_to_post(dossier),
+            "item": selectors.active_return_item(dossier),
             "masked_phone": mask_phone(dossier.applicant_phone),
         },
         status=status,
@@ -295,7 +295,7 @@ def handover_create(request):
 @role_required(*EVERYONE)
 def handover_detail(request, pk: int):
     handover = selectors.handover_for_user_or_404(request.user, pk)
-    side = services._side(request.user, handover)
+    side = services.signing_side(request.user, handover)
     return render(
         request,
         "postal/handover_detail.html",

@@ -16,7 +16,7 @@ def postal_items(context, dossier):
     then each item's progress (status in words, J+n target and whether it is met, attempts,
     the handover record, the recipient)."""
     from accounts.models import Role
-    from postal import returns, services
+    from postal import services
 
     request = context.get("request")
     user = getattr(request, "user", None)
@@ -42,7 +42,7 @@ def postal_items(context, dossier):
         "items": items,
         "dossier": dossier,
         "request": request,
-        "can_hand_to_post": at_the_desk and returns.can_hand_to_post(dossier),
+        "can_hand_to_post": at_the_desk and selectors.can_hand_to_post(dossier),
         "by_post": dossier.return_channel == "bcci",
     }
 

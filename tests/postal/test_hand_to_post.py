@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from dossiers.models import DossierEvent, ReturnChannel, Status
-from postal import returns, services
+from postal import selectors, services
 from postal.models import DeliveryAttempt, DeliveryTier, Handover, HandoverLine, ItemStatus, PostalItem
 from tests.postal.conftest import at
 
@@ -23,7 +23,7 @@ def open_record(official, commune, post_office):
 
 
 def test_hand_to_post_starts_a_record_when_the_desk_has_none(finished_dossier, official, post_office):
-    handed = returns.hand_to_post(dossier=finished_dossier, by=official, postage=18000)
+    handed = services.hand_to_post(dossier=finished_dossier, by=official, postage=18000)
     item = handed.item
     assert handed.new_handover and handed.handover.status == Handover.Status.DRAFT
     assert (
@@ -40,32 +40,32 @@ def test_hand_to_post_starts_a_record_when_the_desk_has_none(finished_dossier, o
 def test_hand_to_post_adds_to_the_open_record_to_that_office(
     finished_dossier, make_dossier, official, open_record
 ):
-    earlier = returns.hand_to_post(dossier=make_dossier(), by=official, handover=open_record)
-    handed = returns.hand_to_post(dossier=finished_dossier, by=official, handover=open_record)
+    earlier = services.hand_to_post(dossier=make_dossier(), by=official, handover=open_record)
+    handed = services.hand_to_post(dossier=finished_dossier, by=official, handover=open_record)
     assert not handed.new_handover and handed.handover == open_record == earlier.handover
     assert open_record.lines.count() == 2
     assert Handover.objects.count() == 1
 
 
 def test_records_signed_by_one_side_are_not_offered(official, commune, open_record, make_dossier):
-    returns.hand_to_post(dossier=make_dossier(), by=official, handover=open_record)
-    assert list(returns.open_handovers(desk_unit_id=commune.pk)) == [open_record]
+    services.hand_to_post(dossier=make_dossier(), by=official, handover=open_record)
+    assert list(selectors.open_handovers(desk_unit_id=commune.pk)) == [open_record]
     services.sign_handover(handover=open_record, by=official)
-    assert not returns.open_handovers(desk_unit_id=commune.pk).exists()
+    assert not selectors.open_handovers(desk_unit_id=commune.pk).exists()
 
 
 def test_a_dossier_not_finished_leaves_nothing_behind(make_dossier, official):
     dossier = make_dossier(status=Status.PROCESSING)
     with pytest.raises(ValidationError, match="đã xử lý xong"):
-        returns.hand_to_post(dossier=dossier, by=official)
+        services.hand_to_post(dossier=dossier, by=official)
     assert not PostalItem.objects.exists() and not Handover.objects.exists()
 
 
 def test_a_desk_return_is_not_handed_to_the_post(make_dossier, official):
     dossier = make_dossier(return_channel=ReturnChannel.DESK, decline_reason="in_person")
-    assert not returns.can_hand_to_post(dossier)
+    assert not selectors.can_hand_to_post(dossier)
     with pytest.raises(ValidationError):
-        returns.hand_to_post(dossier=dossier, by=official)
+        services.hand_to_post(dossier=dossier, by=official)
     assert not PostalItem.objects.exists()
 
 
@@ -79,12 +79,12 @@ def test_another_communes_record_is_refused(
         post_office=other_post_office,
     )
     with pytest.raises(ValidationError):
-        returns.hand_to_post(dossier=finished_dossier, by=official, handover=foreign)
+        services.hand_to_post(dossier=finished_dossier, by=official, handover=foreign)
     assert not PostalItem.objects.exists() and not HandoverLine.objects.exists()
 
 
 def test_signing_tells_the_dossier_once_with_the_target_date(finished_dossier, official, postal_staff):
-    handed = returns.hand_to_post(dossier=finished_dossier, by=official, tier=DeliveryTier.PROVINCE)
+    handed = services.hand_to_post(dossier=finished_dossier, by=official, tier=DeliveryTier.PROVINCE)
     services.sign_handover(handover=handed.handover, by=official, at=at("2026-03-05", 10))
     assert not DossierEvent.objects.filter(action="postal.handed_to_post").exists()
     services.sign_handover(handover=handed.handover, by=postal_staff, at=at("2026-03-05", 10))
@@ -103,7 +103,7 @@ def test_signing_tells_the_dossier_once_with_the_target_date(finished_dossier, o
 def test_confirmation_is_prefilled_with_office_tier_postage_and_the_open_record(
     client_for, official, finished_dossier, make_dossier, post_office, open_record
 ):
-    returns.hand_to_post(dossier=make_dossier(), by=official, handover=open_record, postage=16500)
+    services.hand_to_post(dossier=make_dossier(), by=official, handover=open_record, postage=16500)
     page = client_for(official).get(reverse("postal:return_item_create", args=[finished_dossier.pk]))
     form = page.context["form"]
     assert form.initial["post_office"] == post_office.pk
@@ -136,7 +136,7 @@ def test_confirming_puts_the_item_on_the_chosen_record(
 
 
 def test_a_second_hand_over_is_refused_with_a_message(client_for, official, finished_dossier, post_office):
-    returns.hand_to_post(dossier=finished_dossier, by=official)
+    services.hand_to_post(dossier=finished_dossier, by=official)
     client = client_for(official)
     url = reverse("postal:return_item_create", args=[finished_dossier.pk])
     assert "Kết quả đã được giao cho bưu điện" in client.get(url).content.decode()
@@ -169,7 +169,7 @@ def test_the_dossier_page_offers_the_hand_over_only_when_the_result_is_ready(
 def test_the_dossier_page_follows_the_item_to_the_citizen(
     client_for, official, postal_staff, finished_dossier
 ):
-    handed = returns.hand_to_post(dossier=finished_dossier, by=official)
+    handed = services.hand_to_post(dossier=finished_dossier, by=official)
     client = client_for(official)
     body = detail(client, finished_dossier)
     assert handed.item.code in body and handed.handover.number in body
