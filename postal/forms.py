@@ -82,7 +82,13 @@ class HandToPostForm(ReturnItemForm):
         queryset=Handover.objects.none(),
         required=False,
         empty_label=_("Start a new handover record"),
+        blank=True,  # a radio button for the empty choice: a new record
         widget=forms.RadioSelect,
+    )
+    sign_for_desk = forms.BooleanField(
+        label=_("The postal employee is here: sign the record for the desk now"),
+        help_text=_("A signed record takes no more items; leave unticked to add other results first."),
+        required=False,
     )
 
     def __init__(self, *args, dossier, open_handovers, **kwargs):

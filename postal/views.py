@@ -168,14 +168,18 @@ def return_item_create(request, dossier_id: int):
                 status = 400
                 _errors(request, error)
             else:
-                messages.success(
-                    request,
-                    _(
+                done = {"code": handed.item.code, "number": handed.handover.number}
+                if handed.handover.desk_signed_by_id:
+                    message = _(
+                        "Postal item %(code)s is on handover record %(number)s, signed for the desk: "
+                        "the postal employee signs it on their side to take the result."
+                    )
+                else:
+                    message = _(
                         "Postal item %(code)s created and put on handover record %(number)s: sign it "
                         "with the postal employee when they collect the result."
                     )
-                    % {"code": handed.item.code, "number": handed.handover.number},
-                )
+                messages.success(request, message % done)
                 return redirect(f"{reverse('dossiers:detail', args=[dossier.pk])}#postal")
         else:
             status = 400
@@ -187,6 +191,11 @@ def return_item_create(request, dossier_id: int):
             if draft is not None:
                 form.initial["handover"] = draft.pk
         form.initial["postage"] = selectors.suggested_postage(office)
+    if dossier.procedure.fee:
+        form.fields["fees_collected"].help_text = _(
+            "The procedure's fees are %(fee)s đồng: enter what the post collects on delivery "
+            "(0 when the citizen has paid at the desk)."
+        ) % {"fee": f"{dossier.procedure.fee:,}".replace(",", ".")}
     return render(
         request,
         "postal/return_item_form.html",

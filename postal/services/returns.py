@@ -19,7 +19,7 @@ from accounts.models import User
 from communes.models import PostOffice
 from dossiers.models import Dossier
 from postal.models import DeliveryTier, Handover, PostalItem
-from postal.services.handovers import add_item_to_handover, create_handover
+from postal.services.handovers import add_item_to_handover, create_handover, sign_handover
 from postal.services.items import create_return_item
 
 
@@ -40,11 +40,13 @@ def hand_to_post(
     postage: int = 0,
     fees_collected: int = 0,
     handover: Handover | None = None,
+    sign_for_desk: bool = False,
 ) -> HandedToPost:
     """Create the result's postal item and put it on ``handover`` (one of the desk's open
     outgoing records to the same office, ``selectors.open_handovers``) or, when none is given,
-    on a new record for the desk and that office. All or nothing: a refused step leaves no item
-    and no record behind."""
+    on a new record for the desk and that office. With ``sign_for_desk`` (the postal employee
+    is at the desk to collect it) the official also signs the record for the desk. All or
+    nothing: a refused step leaves no item and no record behind."""
     if handover is not None:
         handover = Handover.objects.select_for_update().get(pk=handover.pk)
         if (
@@ -74,4 +76,6 @@ def hand_to_post(
             post_office=item.post_office,
         )
     add_item_to_handover(handover=handover, by=by, code=item.code)
+    if sign_for_desk:
+        handover = sign_handover(handover=handover, by=by)
     return HandedToPost(item=item, handover=handover, new_handover=new_handover)

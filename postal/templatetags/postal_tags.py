@@ -121,6 +121,9 @@ def progress_sentence(item) -> str:
             else _("The dossier reached the desk.")
         )
     if status == "created":
+        handover = getattr(item, "handover", None)
+        if handover is not None and handover.desk_signed_by_id and not handover.post_signed_by_id:
+            return _("The desk has signed the handover record; waiting for the post to sign and take it.")
         return _("Waiting for the handover record to be signed by the desk and the post.")
     if status in ("accepted", "in_transit"):
         return (

@@ -190,8 +190,29 @@ def test_the_dossier_page_follows_the_item_to_the_citizen(
         at=at("2026-03-06", 16),
     )
     body = detail(client, finished_dossier)
-    assert "J+1: trước ngày 06/03/2026" in body and "đạt chỉ tiêu" in body
+    assert "J+1: chậm nhất ngày 06/03/2026" in body and "đạt chỉ tiêu" in body
     assert "Lần phát 1" in body and "Không có người ở nhà" in body
     assert "Đã phát cho Nguyễn Văn An ngày 06/03/2026" in body
     assert 'data-testid="sign-handover"' not in body
     assert "postal.handed_to_post" not in body and "delivery_failed" not in body
+
+
+def test_signing_for_the_desk_at_once_leaves_the_post_to_sign(finished_dossier, official, postal_staff):
+    handed = services.hand_to_post(dossier=finished_dossier, by=official, sign_for_desk=True)
+    handover = Handover.objects.get(pk=handed.handover.pk)
+    assert handover.desk_signed_by == official and handover.status == Handover.Status.DRAFT
+    assert handed.item.status == S.CREATED
+    services.sign_handover(handover=handover, by=postal_staff)
+    handed.item.refresh_from_db()
+    assert handed.item.status == S.ACCEPTED and handed.item.target_date is not None
+
+
+def test_the_confirmation_names_the_procedures_fee(client_for, official, finished_dossier):
+    finished_dossier.procedure.fee = 30000
+    finished_dossier.procedure.save()
+    body = (
+        client_for(official)
+        .get(reverse("postal:return_item_create", args=[finished_dossier.pk]))
+        .content.decode()
+    )
+    assert "Phí, lệ phí của thủ tục là 30.000 đồng" in body
