@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dossiers import desk_views, views
+from dossiers import views
 
 app_name = "dossiers"
 urlpatterns = [
@@ -14,13 +14,13 @@ urlpatterns = [
     path("<int:pk>/action/<slug:action>/", views.dossier_action, name="action"),
     path("<int:pk>/receipt/", views.receipt, name="receipt"),
     path("<int:pk>/receipt.pdf", views.receipt, {"pdf": True}, name="receipt_pdf"),
-    path("<int:pk>/edit/", desk_views.dossier_edit, name="edit"),
-    path("<int:pk>/refusal/", desk_views.refusal_slip, name="refusal"),
-    path("<int:pk>/refusal.pdf", desk_views.refusal_slip, {"pdf": True}, name="refusal_pdf"),
-    path("<int:pk>/supplements/<int:request_id>/", desk_views.supplement_slip, name="supplement"),
+    path("<int:pk>/edit/", views.dossier_edit, name="edit"),
+    path("<int:pk>/refusal/", views.refusal_slip, name="refusal"),
+    path("<int:pk>/refusal.pdf", views.refusal_slip, {"pdf": True}, name="refusal_pdf"),
+    path("<int:pk>/supplements/<int:request_id>/", views.supplement_slip, name="supplement"),
     path(
         "<int:pk>/supplements/<int:request_id>.pdf",
-        desk_views.supplement_slip,
+        views.supplement_slip,
         {"pdf": True},
         name="supplement_pdf",
     ),
