@@ -16,14 +16,6 @@ from .test_tracking import clear_counters  # noqa: F401 (autouse: the lookup's c
 
 
 @pytest.fixture
-def desk(commune):
-    commune.desk_address = "Số 1 đường Hùng Vương, Xã Hoàn Lão"
-    commune.desk_phone = "0232 3862 111"
-    commune.save()
-    return commune
-
-
-@pytest.fixture
 def dossier(log_dossier, desk):
     return log_dossier()
 

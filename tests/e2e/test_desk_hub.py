@@ -37,14 +37,6 @@ def catalogue(transactional_db):
     load_catalogue()
 
 
-@pytest.fixture
-def desk(commune):
-    commune.desk_address = "Số 1 đường Hùng Vương, Xã Hoàn Lão"
-    commune.desk_phone = "0232 3862 111"
-    commune.save()
-    return commune
-
-
 def do_step(page, label, **fields):
     page.get_by_role("link", name=label, exact=True).click()
     for field_label, value in fields.items():
