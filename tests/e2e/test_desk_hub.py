@@ -130,6 +130,7 @@ def test_a_result_by_post_from_intake_to_the_citizens_door(
     phone.get_by_role("button", name="Tìm").click()
     phone.get_by_role("button", name="Mang đi phát").click()
     phone.get_by_test_id("item-status").filter(has_text="Đang phát").wait_for()
+    shoot(phone, "phone-deliver")
     phone.get_by_label("Họ tên người nhận").fill("Nguyễn Văn An")
     phone.get_by_label("Đã kiểm tra giấy tờ tùy thân").check()
     phone.get_by_role("button", name="Đã phát").click()
