@@ -10,6 +10,8 @@ screen.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -51,18 +53,19 @@ FIELD_LABELS = {
 }
 
 
+# Checks that apps above this one register (in their AppConfig.ready): each says whether the
+# dossier's details are in use elsewhere — the postal app's when an item carries the result
+# with the address it was given.
+_in_use_checks: list[Callable[[Dossier], bool]] = []
+
+
+def register_in_use_check(check: Callable[[Dossier], bool]) -> None:
+    if check not in _in_use_checks:
+        _in_use_checks.append(check)
+
+
 def can_edit(dossier: Dossier) -> bool:
-    return dossier.status in EDITABLE_STATUSES and not _result_with_the_post(dossier)
-
-
-def _result_with_the_post(dossier: Dossier) -> bool:
-    """Whether a postal item carries the result (read through the relation the postal app
-    defines, which sits above this app)."""
-    items = getattr(dossier, "postal_items", None)
-    return (
-        items is not None
-        and items.filter(direction="return").exclude(status__in=("cancelled", "returned_to_sender")).exists()
-    )
+    return dossier.status in EDITABLE_STATUSES and not any(check(dossier) for check in _in_use_checks)
 
 
 def shown_value(field: str, value: str) -> str:

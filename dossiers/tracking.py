@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
@@ -99,3 +100,26 @@ def open_supplement_items(dossier: Dossier) -> list[str]:
     if request is None:
         return []
     return [line.strip(" -•\t") for line in request.items.splitlines() if line.strip(" -•\t")]
+
+
+# What apps above this one add to the public page, by slot: the postal app registers the
+# progress of a dossier's items (in its AppConfig.ready), as it does for the network page.
+SLOTS = ("postal_progress",)
+_providers: dict[str, Callable[[Dossier], list[dict]]] = {}
+
+
+def register(slot: str, provider: Callable[[Dossier], list[dict]]) -> None:
+    if slot not in SLOTS:
+        raise ValueError(f"unknown tracking page slot {slot!r}; known: {SLOTS}")
+    _providers[slot] = provider
+
+
+def unregister(slot: str) -> None:
+    _providers.pop(slot, None)
+
+
+def postal_progress(dossier: Dossier) -> list[dict]:
+    """The postal items of the dossier and their history, as the postal app tells them; empty
+    when no app has registered for the slot."""
+    provider = _providers.get("postal_progress")
+    return provider(dossier) if provider else []

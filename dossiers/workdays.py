@@ -77,10 +77,6 @@ def _national_calendar(year: int) -> tuple[frozenset[date], frozenset[date]]:
     return days_off, workdays
 
 
-def is_public_holiday(day: date) -> bool:
-    return day in _national_calendar(day.year)[0]
-
-
 def is_working_day(day: date, *, overrides: Overrides | None = None) -> bool:
     """Whether the desk works on ``day``: local overrides first, then the national calendar."""
     if overrides is None:

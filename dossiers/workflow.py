@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.events import append_event
-from core.timezones import aware
+from core import transitions
+from core.timezones import FUTURE_TOLERANCE, aware
 from dossiers import workdays
 from dossiers.models import (
     Dossier,
@@ -25,7 +25,6 @@ from dossiers.models import (
     Status,
     SupplementRequest,
 )
-from dossiers.services import FUTURE_TOLERANCE
 from dossiers.statuses import ACCEPTED_OPEN
 
 # action: (statuses it is allowed from, status it leads to; None = status unchanged)
@@ -106,9 +105,12 @@ def _now_or(at: datetime | None) -> datetime:
 
 
 def _lock(dossier: Dossier, action: str, expected_version: int | None) -> Dossier:
-    locked = Dossier.objects.select_for_update().select_related("procedure").get(pk=dossier.pk)
-    if expected_version is not None and locked.version != expected_version:
-        raise StaleDossier()
+    locked = transitions.lock(
+        Dossier.objects.select_related("procedure"),
+        dossier.pk,
+        expected_version=expected_version,
+        stale=StaleDossier,
+    )
     sources, _to = TRANSITIONS[action]
     if locked.status not in sources:
         raise TransitionNotAllowed(
@@ -129,23 +131,11 @@ def _not_before_receipt(dossier: Dossier, at: datetime) -> None:
 def _save(
     dossier: Dossier, *, by, action: str, event: str, at: datetime, details: dict, fields: list[str]
 ) -> Dossier:
-    from_status = dossier.status
     _sources, to_status = TRANSITIONS[action]
-    if to_status is not None:
-        dossier.status = to_status
-        fields = [*fields, "status"]
-    # The row is locked (select_for_update), so the increment cannot be lost.
-    dossier.version += 1
-    dossier.save(update_fields=[*dict.fromkeys(fields), "version", "updated_at"])
-    append_event(
-        dossier,
-        by=by,
-        action=event,
-        from_status=from_status,
-        to_status=dossier.status,
-        at=at,
-        details=details,
-    )
+    # The row is locked (select_for_update), so the version increment cannot be lost.
+    transitions.move(dossier, to_status, by=by, action=event, at=at, details=details)
+    status = ["status"] if to_status is not None else []
+    dossier.save(update_fields=[*dict.fromkeys(fields), *status, "version", "updated_at"])
     return dossier
 
 

@@ -10,9 +10,10 @@ from datetime import date
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from accounts import scoping
 from accounts.models import User
+from communes import scoping
 from communes.models import AdministrativeUnit
 from dossiers.models import Dossier, ProcedureField, ReturnChannel, Status
 from postal.models import (
@@ -259,3 +260,87 @@ def suggested_postage(post_office) -> int:
         .first()
     )
     return last or 0
+
+
+def short_name(full_name: str) -> str:
+    """ "Nguyễn Văn An" → "N. V. An": enough for the citizen to recognise who signed for the
+    result, without printing a whole name on a public page."""
+    parts = (full_name or "").split()
+    if len(parts) <= 1:
+        return full_name or ""
+    return " ".join([*(f"{part[0]}." for part in parts[:-1]), parts[-1]])
+
+
+def public_progress(dossier: Dossier) -> list[dict]:
+    """For the citizens' lookup (/track/), in plain words (``{"text": …}`` a line): when the post
+    took the dossier or the result, by when it should arrive, each failed visit, who received it
+    — no item states, no record numbers, no staff, the recipient by initials and given name."""
+
+    def day(value):
+        if value is None:
+            return ""
+        return (timezone.localtime(value) if hasattr(value, "hour") else value).strftime("%d/%m/%Y")
+
+    def moment(value):
+        return timezone.localtime(value).strftime("%H:%M %d/%m/%Y") if value else ""
+
+    lines = []
+    for item in items_for_dossier(dossier):
+        status = item.status
+        if item.direction == "intake":
+            if status == "delivered":
+                lines.append(
+                    _("The post handed your dossier to the one-stop desk on %(day)s.")
+                    % {"day": day(item.delivered_at)}
+                )
+            elif status != "cancelled":
+                lines.append(
+                    _("The post received your dossier on %(day)s and is taking it to the one-stop desk.")
+                    % {"day": day(item.created_at)}
+                )
+            continue
+        if status == "cancelled":
+            continue
+        if status == "created":
+            lines.append(_("Your result is being prepared for the post."))
+            continue
+        if item.handover_date:
+            lines.append(
+                _(
+                    "The result was sent to you by post on %(day)s, expected to be delivered by "
+                    "%(target)s (postal item %(code)s)."
+                )
+                % {"day": day(item.handover_date), "target": day(item.target_date), "code": item.code}
+            )
+        else:
+            lines.append(_("Your result is with the post (postal item %(code)s).") % {"code": item.code})
+        for attempt in item.delivery_attempts.all():
+            if attempt.outcome != "delivered":
+                lines.append(
+                    _("%(moment)s: the postman could not deliver it (%(why)s).")
+                    % {"moment": moment(attempt.at), "why": attempt.get_outcome_display().lower()}
+                )
+        if status == "out_for_delivery":
+            lines.append(_("The postman is on the way to your address."))
+        elif status == "delivery_failed":
+            lines.append(_("The postman will come again; you can also call the one-stop desk."))
+        elif status == "delivered":
+            name = short_name(item.recipient_name)
+            if item.recipient_is_proxy:
+                lines.append(
+                    _("Delivered to %(name)s (on your behalf, with an authorisation) at %(moment)s.")
+                    % {"name": name, "moment": moment(item.delivered_at)}
+                )
+            else:
+                lines.append(
+                    _("Delivered to %(name)s at %(moment)s.")
+                    % {"name": name, "moment": moment(item.delivered_at)}
+                )
+        elif status == "returned_to_sender":
+            lines.append(
+                _(
+                    "The post could not deliver it after two notices: the result is back at the "
+                    "one-stop desk, please collect it there."
+                )
+            )
+    return [{"text": str(line)} for line in lines]

@@ -16,9 +16,9 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import scoping
 from accounts.models import Role
 from accounts.permissions import role_required
+from communes import scoping
 from reports import selectors
 from reports.exports import Report, to_csv, to_xlsx
 from reports.forms import TargetForm

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import scoping
+from communes import scoping
 from communes.models import AdministrativeUnit
 from dossiers import statuses, workdays
 from dossiers.codes import parse_code

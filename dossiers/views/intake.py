@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts import scoping
 from accounts.permissions import DESK, role_required
+from communes import scoping
 from communes.models import AdministrativeUnit
 from dossiers import services, workdays
 from dossiers.forms import (

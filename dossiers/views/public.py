@@ -31,6 +31,7 @@ def track(request):
                 context["status_sentence"] = tracking.citizen_status(dossier)
                 context["supplement_items"] = tracking.open_supplement_items(dossier)
                 context["desk"] = dossier.receiving_unit
+                context["postal"] = tracking.postal_progress(dossier)
     response = render(request, "dossiers/track.html", context, status=status)
     response["Cache-Control"] = "no-store"
     return response

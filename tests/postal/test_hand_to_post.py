@@ -216,3 +216,15 @@ def test_the_confirmation_names_the_procedures_fee(client_for, official, finishe
         .content.decode()
     )
     assert "Phí, lệ phí của thủ tục là 30.000 đồng" in body
+
+
+def test_a_dossier_whose_result_is_with_the_post_can_no_longer_be_corrected(
+    client_for, official, finished_dossier
+):
+    from dossiers import editing
+
+    assert editing.can_edit(finished_dossier)
+    services.hand_to_post(dossier=finished_dossier, by=official)
+    assert not editing.can_edit(finished_dossier)
+    body = client_for(official).get(reverse("dossiers:detail", args=[finished_dossier.pk])).content.decode()
+    assert 'data-testid="edit-dossier"' not in body
