@@ -83,8 +83,15 @@ class IntakeForm(forms.Form):
         required=False,
     )
     applicant_name = forms.CharField(label=_("Applicant's full name"), max_length=150)
-    applicant_phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
-    applicant_address = forms.CharField(label=_("Address"), max_length=300, required=False)
+    applicant_phone = forms.CharField(
+        label=_("Phone"), max_length=20, required=False, help_text=_("Required when the result goes by post.")
+    )
+    applicant_address = forms.CharField(
+        label=_("Address"),
+        max_length=300,
+        required=False,
+        help_text=_("Where the postman delivers the result; required when it goes by post."),
+    )
     applicant_id_number = forms.CharField(
         label=_("Identity number (CCCD)"),
         max_length=12,
