@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from communes.models import AdministrativeUnit
 from core.events import append_event
 from core.timezones import FUTURE_TOLERANCE, aware
-from dossiers import workdays, workflow
+from dossiers import calendar, workdays, workflow
 from dossiers.codes import format_code
 from dossiers.models import (
     DeclineReason,
@@ -344,7 +344,15 @@ def create_dossier(*, by, receiving_unit: AdministrativeUnit, intake: Intake) ->
     if receiving_unit is None or receiving_unit.level != AdministrativeUnit.Level.COMMUNE:
         raise ValidationError({"receiving_unit": _("Dossiers are received by a commune's one-stop desk.")})
     code_day = workdays.local_date(intake.received_at or timezone.now())
-    due = intake.due_date
+    due = (
+        workdays.due_date(
+            intake.received_at,
+            intake.procedure.processing_days,
+            province=calendar.province_of(receiving_unit),
+        )
+        if intake.received_at is not None
+        else None
+    )
     dossier = Dossier.objects.create(
         code=next_dossier_code(unit=receiving_unit, day=code_day),
         procedure=intake.procedure,

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from core import transitions
 from core.timezones import FUTURE_TOLERANCE, aware
-from dossiers import workdays
+from dossiers import calendar, workdays
 from dossiers.models import (
     Dossier,
     Extension,
@@ -158,7 +158,9 @@ def accept(*, dossier: Dossier, by, at: datetime, expected_version: int | None =
     at = _now_or(at)
     dossier = _lock(dossier, "accept", expected_version)
     dossier.received_at = at
-    dossier.due_date = dossier.original_due_date = workdays.due_date(at, dossier.procedure.processing_days)
+    dossier.due_date = dossier.original_due_date = workdays.due_date(
+        at, dossier.procedure.processing_days, province=calendar.province_of(dossier.receiving_unit)
+    )
     return _save(
         dossier,
         by=by,
@@ -244,7 +246,9 @@ def complete_supplement(
         request.completed_at, request.completed_by = at, by
         request.save(update_fields=["completed_at", "completed_by"])
     previous = dossier.due_date
-    restarted = workdays.due_date(at, dossier.procedure.processing_days)
+    restarted = workdays.due_date(
+        at, dossier.procedure.processing_days, province=calendar.province_of(dossier.receiving_unit)
+    )
     dossier.due_date = max(restarted, dossier.original_due_date or restarted)
     return _save(
         dossier,
@@ -322,7 +326,7 @@ def extend(
         )
     if new_due_date is None or new_due_date <= dossier.due_date:
         errors.setdefault("new_due_date", []).append(_("The new date must be after the current due date."))
-    elif not workdays.is_working_day(new_due_date):
+    elif not workdays.is_working_day(new_due_date, province=calendar.province_of(dossier.receiving_unit)):
         errors.setdefault("new_due_date", []).append(_("The new date must be a working day."))
     if errors:
         raise ValidationError(errors)

@@ -16,8 +16,8 @@ from communes import scoping
 from communes.models import AdministrativeUnit, PostOffice
 from core.events import append_event
 from core.timezones import local_date
+from dossiers import calendar, workdays
 from dossiers import services as dossier_services
-from dossiers import workdays
 from dossiers.models import Status
 from postal.models import (
     Direction,
@@ -193,7 +193,11 @@ def sign_handover(*, handover: Handover, by: User, at: datetime | None = None) -
                     _("Item %(code)s changed since it was scanned; nothing was signed.") % {"code": item.code}
                 )
             item.handover_date = local_date(at)
-            item.target_date = workdays.add_working_days(item.handover_date, target_days(item.tier))
+            item.target_date = workdays.add_working_days(
+                item.handover_date,
+                target_days(item.tier),
+                province=calendar.province_of(item.dossier.receiving_unit),
+            )
             _move(item, ItemStatus.ACCEPTED, by=by, action="item.accepted", at=at, handover=handover.number)
             item.save()
             record_result_handed_to_post(item=item, handover=handover, by=by, at=at)
