@@ -128,7 +128,7 @@ def progress_sentence(item) -> str:
     if status in ("accepted", "in_transit"):
         return (
             _("The post has the result since %(day)s.") % {"day": day(item.handover_date)}
-            if (item.handover_date)
+            if item.handover_date
             else _("The post has the result.")
         )
     if status == "out_for_delivery":
