@@ -81,6 +81,28 @@ class AdministrativeUnit(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    # The word official documents put before a unit's name (Tỉnh Quảng Trị, Xã Hoàn Lão).
+    # Vietnamese in every language: it is part of the name on a letterhead.
+    KIND_WORDS = {
+        "tinh": "Tỉnh",
+        "thanh_pho": "Thành phố",
+        "huyen": "Huyện",
+        "quan": "Quận",
+        "thi_xa": "Thị xã",
+        "xa": "Xã",
+        "phuong": "Phường",
+        "dac_khu": "Đặc khu",
+    }
+
+    @property
+    def titled_name(self) -> str:
+        """The name with its kind in front, as on a letterhead: the official list writes
+        provinces without it ("Quảng Trị") and communes with it ("Xã Hoàn Lão")."""
+        word = self.KIND_WORDS.get(self.kind, "")
+        if not word or self.name.lower().startswith(word.lower()):
+            return self.name
+        return f"{word} {self.name}"
+
     @property
     def province(self) -> AdministrativeUnit | None:
         """The province above the unit (through a district grouping if there is one): official

@@ -40,11 +40,11 @@ def test_receipt_letterhead_names_the_commune_and_province_not_the_old_district(
 ):
     response = client_for(official).get(reverse("dossiers:receipt", args=[dossier.pk]))
     body = response.text
-    assert "ỦY BAN NHÂN DÂN QUẢNG TRỊ" in body and "ỦY BAN NHÂN DÂN XÃ HOÀN LÃO" in body
+    assert "ỦY BAN NHÂN DÂN TỈNH QUẢNG TRỊ" in body and "ỦY BAN NHÂN DÂN XÃ HOÀN LÃO" in body
     assert "BỐ TRẠCH" not in body.upper()
     text = pdf_text(client_for(official).get(reverse("dossiers:receipt_pdf", args=[dossier.pk])).content)
     text = " ".join(text.split())  # the PDF breaks lines where the sheet wraps them
-    assert "ỦY BAN NHÂN DÂN QUẢNG TRỊ" in text and "BỐ TRẠCH" not in text.upper()
+    assert "ỦY BAN NHÂN DÂN TỈNH QUẢNG TRỊ" in text and "BỐ TRẠCH" not in text.upper()
     assert "0232 3862 111" in text
 
 
@@ -140,3 +140,19 @@ def test_qr_target_is_a_lookup_address_with_only_the_code(dossier, rf):
     parsed = urlparse(url)
     assert parsed.path == "/track/" and parse_qs(parsed.query) == {"code": [dossier.code]}
     assert dossier.tracking_pin not in url
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "titled"),
+    [
+        ("Quảng Trị", "tinh", "Tỉnh Quảng Trị"),
+        ("Thành phố Hà Nội", "thanh_pho", "Thành phố Hà Nội"),
+        ("Xã Hoàn Lão", "xa", "Xã Hoàn Lão"),
+        ("Ba Đình", "phuong", "Phường Ba Đình"),
+        ("Huyện Bố Trạch (cũ)", "huyen", "Huyện Bố Trạch (cũ)"),
+    ],
+)
+def test_letterhead_names_carry_their_kind_once(name, kind, titled):
+    from communes.models import AdministrativeUnit
+
+    assert AdministrativeUnit(name=name, kind=kind).titled_name == titled
