@@ -4,10 +4,13 @@ timelines, for the dossier page."""
 from django import template
 from django.utils.translation import gettext_lazy as _
 
+from dossiers.models import Status
 from dossiers.personal import mask_phone
 from postal import selectors
 
 register = template.Library()
+
+NO_RESULT = frozenset({Status.REFUSED, Status.WITHDRAWN, Status.STOPPED})
 
 
 @register.inclusion_tag("postal/fragment_dossier_items.html", takes_context=True)
@@ -43,7 +46,8 @@ def postal_items(context, dossier):
         "dossier": dossier,
         "request": request,
         "can_hand_to_post": at_the_desk and selectors.can_hand_to_post(dossier),
-        "by_post": dossier.return_channel == "bcci",
+        # A refused, withdrawn or stopped dossier has no result to send.
+        "by_post": dossier.return_channel == "bcci" and dossier.status not in NO_RESULT,
     }
 
 

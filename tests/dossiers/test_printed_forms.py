@@ -85,13 +85,17 @@ def test_form_02_of_another_dossier_is_404(client_for, official, dossier, log_do
 # --- Form 03 ----------------------------------------------------------------------------------
 
 
-def test_refused_dossier_gets_form_03_never_the_receipt_and_no_timeliness(client_for, official, dossier):
+def test_refused_dossier_gets_form_03_never_the_receipt_and_no_timeliness(
+    client_for, official, log_dossier, desk
+):
+    dossier = log_dossier(return_channel=ReturnChannel.BCCI, decline_reason="")
     workflow.refuse(dossier=dossier, by=official, reason="Thủ tục không thuộc thẩm quyền của xã")
     client = client_for(official)
     page = client.get(reverse("dossiers:detail", args=[dossier.pk])).text
     assert reverse("dossiers:refusal", args=[dossier.pk]) in page
     assert reverse("dossiers:receipt", args=[dossier.pk]) not in page
     assert 'data-testid="timeliness"' not in page
+    assert 'data-testid="postal-items"' not in page  # no result to send by post
     receipt = client.get(reverse("dossiers:receipt", args=[dossier.pk]))
     assert receipt.status_code == 302 and receipt.url == reverse("dossiers:refusal", args=[dossier.pk])
     assert client.get(reverse("dossiers:receipt_pdf", args=[dossier.pk])).status_code == 302
