@@ -18,17 +18,13 @@ def postal_items(context, dossier):
     """The dossier page's postal panel: the hand-over to the post when the result is ready,
     then each item's progress (status in words, J+n target and whether it is met, attempts,
     the handover record, the recipient)."""
-    from accounts.models import Role
+    from accounts.permissions import DESK, acts_as
     from postal import services
 
     request = context.get("request")
     user = getattr(request, "user", None)
-    at_the_desk = (
-        user is not None
-        and user.is_authenticated
-        and user.role == Role.COMMUNE_OFFICIAL
-        and user.unit_id == dossier.receiving_unit_id
-    )
+    # The receiving commune's own desk hands results over and signs for the desk.
+    at_the_desk = user is not None and acts_as(user, DESK) and user.unit_id == dossier.receiving_unit_id
     items = selectors.items_for_dossier(dossier)
     for item in items:
         item.target = selectors.target_state(item)
