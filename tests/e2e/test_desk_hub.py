@@ -14,15 +14,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from dossiers.catalogue import load_catalogue
 from dossiers.models import Dossier, Status
 from postal.models import Handover, ItemStatus, PostalItem
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import PROCEDURE, do_step, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-PROCEDURE = "Hộ tịch · Thủ tục cấp Giấy xác nhận tình trạng hôn nhân (1.004873)"
 
 
 def shoot(page, name: str) -> None:
@@ -30,19 +27,6 @@ def shoot(page, name: str) -> None:
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
-
-
-@pytest.fixture
-def catalogue(transactional_db):
-    load_catalogue()
-
-
-def do_step(page, label, **fields):
-    page.get_by_role("link", name=label, exact=True).click()
-    for field_label, value in fields.items():
-        page.get_by_label(field_label).fill(value)
-    page.get_by_role("button", name=label, exact=True).click()
-    expect(page.get_by_test_id("dossier-code")).to_be_visible()
 
 
 class Clicks:
@@ -109,7 +93,9 @@ def test_a_result_by_post_from_intake_to_the_citizens_door(
     page.get_by_label("Nhân viên bưu điện đang có mặt: ký biên bản cho Bộ phận Một cửa ngay").check()
     page.get_by_role("button", name="Xác nhận giao cho bưu điện").click()
     expect(page.get_by_test_id("postal-item")).to_be_visible()
-    assert clicks.count - before <= 3, f"{clicks.count - before} clicks to hand the result to the post"
+    # The action, the box that signs for the desk, the confirmation: the budget is three clicks
+    # (the counter sees every trusted click, so it is never zero here).
+    assert 0 < clicks.count - before <= 3, f"{clicks.count - before} clicks to hand the result to the post"
     item = PostalItem.objects.get(dossier__code=code)
     handover = Handover.objects.get()
     assert handover.desk_signed_by == official and item.status == ItemStatus.CREATED
