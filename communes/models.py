@@ -52,6 +52,10 @@ class AdministrativeUnit(models.Model):
     )
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    # Where citizens reach the commune's one-stop desk: printed on the receipt (Form 01) and
+    # shown by the public lookup.
+    desk_address = models.CharField(_("one-stop desk address"), max_length=300, blank=True)
+    desk_phone = models.CharField(_("one-stop desk phone"), max_length=20, blank=True)
 
     class Meta:
         verbose_name = _("administrative unit")
@@ -76,6 +80,37 @@ class AdministrativeUnit(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    # The word official documents put before a unit's name (Tỉnh Quảng Trị, Xã Hoàn Lão).
+    # Vietnamese in every language: it is part of the name on a letterhead.
+    KIND_WORDS = {
+        "tinh": "Tỉnh",
+        "thanh_pho": "Thành phố",
+        "huyen": "Huyện",
+        "quan": "Quận",
+        "thi_xa": "Thị xã",
+        "xa": "Xã",
+        "phuong": "Phường",
+        "dac_khu": "Đặc khu",
+    }
+
+    @property
+    def titled_name(self) -> str:
+        """The name with its kind in front, as on a letterhead: the official list writes
+        provinces without it ("Quảng Trị") and communes with it ("Xã Hoàn Lão")."""
+        word = self.KIND_WORDS.get(self.kind, "")
+        if not word or self.name.lower().startswith(word.lower()):
+            return self.name
+        return f"{word} {self.name}"
+
+    @property
+    def province(self) -> AdministrativeUnit | None:
+        """The province above the unit (through a district grouping if there is one): official
+        forms since 1 July 2025 name the commune and its province, no district."""
+        unit, hops = self, 0
+        while unit is not None and unit.level != self.Level.PROVINCE and hops < 4:
+            unit, hops = unit.parent, hops + 1
+        return unit
 
     @property
     def dossier_prefix(self) -> str:

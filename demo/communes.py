@@ -113,6 +113,11 @@ def seed(*, options, stdout) -> None:
         if not commune.identifier:
             commune.identifier = f"000.{index:02d}.16.H44"
             commune.save(update_fields=["identifier"])
+        if not commune.desk_phone:
+            # Printed on the receipt and shown by the citizens' lookup.
+            commune.desk_address = f"Trụ sở UBND {commune.name}"
+            commune.desk_phone = f"0232 38{index:02d} 111"
+            commune.save(update_fields=["desk_address", "desk_phone"])
     offices = _seed_offices(communes)
     created = _seed_actions(communes, offices)
     stdout.write(

@@ -402,6 +402,7 @@ def _seed_appointments(rng, communes, offices, staff_by_commune, stdout) -> None
                     receiving_unit=commune,
                     procedure=procedure,
                     applicant_name=appointment.citizen_name,
+                    applicant_phone=appointment.citizen_phone,
                     applicant_address=appointment.address,
                     documents=[
                         {"name": name, "form": DossierDocument.Form.ORIGINAL, "count": 1}

@@ -84,8 +84,15 @@ class IntakeForm(forms.Form):
         required=False,
     )
     applicant_name = forms.CharField(label=_("Applicant's full name"), max_length=150)
-    applicant_phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
-    applicant_address = forms.CharField(label=_("Address"), max_length=300, required=False)
+    applicant_phone = forms.CharField(
+        label=_("Phone"), max_length=20, required=False, help_text=_("Required when the result goes by post.")
+    )
+    applicant_address = forms.CharField(
+        label=_("Address"),
+        max_length=300,
+        required=False,
+        help_text=_("Where the postman delivers the result; required when it goes by post."),
+    )
     applicant_id_number = forms.CharField(
         label=_("Identity number (CCCD)"),
         max_length=12,
@@ -366,3 +373,58 @@ class TrackingForm(forms.Form):
 
     def clean_pin(self):
         return self.cleaned_data["pin"].strip()
+
+
+class DossierEditForm(forms.Form):
+    """Corrections after saving: the applicant, the address and how the result is returned.
+    ``version`` is the version the official saw (a change meanwhile is refused, not lost)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    applicant_name = IntakeForm.base_fields["applicant_name"]
+    # Personal numbers are never put into the page whole: the boxes start empty with the masked
+    # value as a hint, and an empty box keeps the number on file.
+    applicant_phone = forms.CharField(
+        label=_("Phone"),
+        max_length=20,
+        required=False,
+        help_text=_("Leave empty to keep the number on file; type a new number to correct it."),
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    applicant_id_number = forms.CharField(
+        label=_("Identity number (CCCD)"),
+        max_length=12,
+        required=False,
+        help_text=_("Leave empty to keep the number on file; type 12 digits to correct it."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    applicant_address = IntakeForm.base_fields["applicant_address"]
+    return_channel = IntakeForm.base_fields["return_channel"]
+    decline_reason = IntakeForm.base_fields["decline_reason"]
+    decline_note = IntakeForm.base_fields["decline_note"]
+
+    def __init__(self, *args, masked_phone: str = "", masked_id: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if masked_phone:
+            self.fields["applicant_phone"].widget.attrs["placeholder"] = masked_phone
+        if masked_id:
+            self.fields["applicant_id_number"].widget.attrs["placeholder"] = masked_id
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            "version",
+            Row(
+                Column("applicant_name", css_class="col-md-6"),
+                Column("applicant_phone", css_class="col-md-3"),
+                Column("applicant_id_number", css_class="col-md-3"),
+            ),
+            Field("applicant_address"),
+            Row(Column("return_channel", css_class="col-md-6")),
+            Div(
+                Row(
+                    Column("decline_reason", css_class="col-md-6"),
+                    Column("decline_note", css_class="col-md-6"),
+                ),
+                css_id="decline-fields",
+            ),
+        )

@@ -1,15 +1,17 @@
-"""Printed forms: Form 01 (receipt and appointment) and Form 04 (apology and new date), as
-print-styled HTML and as PDF (WeasyPrint, DejaVu Sans for the Vietnamese diacritics)."""
+"""Printed forms: Form 01 (receipt and appointment), 02 (supplement request), 03 (refusal) and
+04 (apology and new date), as print-styled HTML and as PDF (WeasyPrint, DejaVu Sans for the
+Vietnamese diacritics)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urlencode, urlparse
 
 import segno
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 
 
@@ -44,3 +46,40 @@ def render_pdf(template: str, context: dict, *, request=None) -> bytes:
 
     html = render_to_string(template, {**context, "for_pdf": True}, request=request)
     return HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=_static_fetcher()).write_pdf()
+
+
+def tracking_url(dossier, request=None) -> str:
+    """The public lookup with the dossier code filled in (the PIN is still typed): what the
+    receipt's QR code opens. Absolute when the request says which host citizens reach."""
+    path = f"{reverse('tracking:track')}?{urlencode({'code': dossier.code})}"
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+def lookup_address(request=None) -> str:
+    """The lookup page's address as printed for citizens to type (no scheme, no query)."""
+    url = request.build_absolute_uri(reverse("tracking:track")) if request is not None else ""
+    return url.split("://", 1)[-1] if url else reverse("tracking:track")
+
+
+def form_context(dossier, *, request=None) -> dict:
+    """What every printed form of a dossier needs: the letterhead with the commune's and the
+    province's current names (no district on forms since 1 July 2025), the desk's contacts,
+    personal numbers masked."""
+    from django.utils import timezone
+
+    from dossiers.personal import mask_id_number, mask_phone
+
+    unit = dossier.receiving_unit
+    url = tracking_url(dossier, request)
+    return {
+        "dossier": dossier,
+        "documents": dossier.documents.all(),
+        "qr": qr_svg(url),
+        "track_url": url,
+        "lookup_address": lookup_address(request),
+        "masked_id": mask_id_number(dossier.applicant_id_number),
+        "masked_phone": mask_phone(dossier.applicant_phone),
+        "unit": unit,
+        "province": unit.province,
+        "now": timezone.localtime(),
+    }

@@ -245,6 +245,10 @@ def visible_communes(user) -> QuerySet[AdministrativeUnit] | None:
 def timeline(dossier: Dossier) -> list:
     """The dossier's events, oldest first, each with its sentence as ``label`` (core.labels)."""
     events = list(dossier.events.select_related("actor").order_by("at", "id"))
+    from dossiers.editing import describe_changes
+
     for event in events:
         event.label = describe_event(event)
+        if event.action == "dossier.edited":
+            event.changes = describe_changes(event.details)
     return events

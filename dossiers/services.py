@@ -190,22 +190,13 @@ def validate_intake(intake: Intake, *, now: datetime | None = None) -> Intake:
         add("procedure", _("Choose a procedure from the catalogue."))
         procedure = None
 
-    applicant_name = " ".join((applicant_name or "").split())
-    if not applicant_name:
-        add("applicant_name", _("Enter the applicant's name."))
-    elif len(applicant_name) > 150:
-        add("applicant_name", _("The name is longer than 150 characters."))
-    applicant_address = " ".join((applicant_address or "").split())
-    if len(applicant_address) > 300:
-        add("applicant_address", _("The address is longer than 300 characters."))
-    try:
-        applicant_phone = clean_phone(applicant_phone)
-    except ValidationError as exc:
-        add("applicant_phone", exc)
-    try:
-        applicant_id_number = clean_id_number(applicant_id_number)
-    except ValidationError as exc:
-        add("applicant_id_number", exc)
+    applicant_name, applicant_phone, applicant_address, applicant_id_number = clean_applicant(
+        applicant_name=applicant_name,
+        applicant_phone=applicant_phone,
+        applicant_address=applicant_address,
+        applicant_id_number=applicant_id_number,
+        add=add,
+    )
 
     try:
         intake_channel = IntakeChannel(int(intake_channel))
@@ -222,16 +213,14 @@ def validate_intake(intake: Intake, *, now: datetime | None = None) -> Intake:
         if return_channel == ReturnChannel.BCCI and not procedure.bcci_return_allowed:
             add("return_channel", _("The result of this procedure cannot be returned by post."))
 
-    decline_note = " ".join((decline_note or "").split())
-    if return_channel == ReturnChannel.BCCI:
-        decline_reason, decline_note = "", ""
-    elif return_channel in RETURN_CHANNELS:
-        if decline_reason not in DECLINE_REASONS:
-            add("decline_reason", _("Record why the citizen did not choose to receive the result by post."))
-        elif decline_reason == DeclineReason.OTHER and not decline_note:
-            add("decline_note", _("Describe the other reason."))
-    if len(decline_note) > 300:
-        add("decline_note", _("The note is longer than 300 characters."))
+    decline_reason, decline_note = _check_return_choice(
+        return_channel=return_channel,
+        decline_reason=decline_reason,
+        decline_note=decline_note,
+        applicant_address=applicant_address,
+        applicant_phone=applicant_phone if "applicant_phone" not in errors else "?",
+        add=add,
+    )
 
     if received_at is not None:
         try:
@@ -263,6 +252,75 @@ def validate_intake(intake: Intake, *, now: datetime | None = None) -> Intake:
         received_by_post=bool(intake.received_by_post),
         messages_declined=bool(intake.messages_declined),
     )
+
+
+def clean_applicant(
+    *, applicant_name: str, applicant_phone: str, applicant_address: str, applicant_id_number: str, add
+) -> tuple[str, str, str, str]:
+    """The applicant's name, phone, address and identity number cleaned; problems go to
+    ``add(field, message_or_error)``. Shared by the intake and the corrections after saving."""
+    applicant_name = " ".join((applicant_name or "").split())
+    if not applicant_name:
+        add("applicant_name", _("Enter the applicant's name."))
+    elif len(applicant_name) > 150:
+        add("applicant_name", _("The name is longer than 150 characters."))
+    applicant_address = " ".join((applicant_address or "").split())
+    if len(applicant_address) > 300:
+        add("applicant_address", _("The address is longer than 300 characters."))
+    try:
+        applicant_phone = clean_phone(applicant_phone)
+    except ValidationError as exc:
+        add("applicant_phone", exc)
+    try:
+        applicant_id_number = clean_id_number(applicant_id_number)
+    except ValidationError as exc:
+        add("applicant_id_number", exc)
+    return applicant_name, applicant_phone, applicant_address, applicant_id_number
+
+
+def delivery_contact_errors(*, return_channel: str, applicant_address: str, applicant_phone: str) -> dict:
+    """The one rule for a result returned by post: the postal employee needs somewhere to take
+    it and someone to call. Returns ``{field: [message]}``, empty when the dossier may be saved.
+
+    Called by the intake and edit services (through ``validate_intake`` and ``update_dossier``);
+    the import and the API call it too, so every way in gives the same Vietnamese messages.
+    """
+    if return_channel != ReturnChannel.BCCI:
+        return {}
+    errors: dict[str, list] = {}
+    if not " ".join((applicant_address or "").split()):
+        errors["applicant_address"] = [
+            _("Enter the delivery address: the result goes to the citizen by post.")
+        ]
+    if not (applicant_phone or "").strip():
+        errors["applicant_phone"] = [
+            _("Enter a phone number: the postman calls the citizen before delivering the result.")
+        ]
+    return errors
+
+
+def _check_return_choice(
+    *, return_channel, decline_reason, decline_note, applicant_address, applicant_phone, add
+) -> tuple[str, str]:
+    """Postal return needs the delivery contact; any other channel needs the decline reason."""
+    decline_note = " ".join((decline_note or "").split())
+    if return_channel == ReturnChannel.BCCI:
+        decline_reason, decline_note = "", ""
+        for key, messages in delivery_contact_errors(
+            return_channel=return_channel,
+            applicant_address=applicant_address,
+            applicant_phone=applicant_phone,
+        ).items():
+            for message in messages:
+                add(key, message)
+    elif return_channel in RETURN_CHANNELS:
+        if decline_reason not in DECLINE_REASONS:
+            add("decline_reason", _("Record why the citizen did not choose to receive the result by post."))
+        elif decline_reason == DeclineReason.OTHER and not decline_note:
+            add("decline_note", _("Describe the other reason."))
+    if len(decline_note) > 300:
+        add("decline_note", _("The note is longer than 300 characters."))
+    return decline_reason, decline_note
 
 
 @transaction.atomic

@@ -12,8 +12,10 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext as _
 
-from dossiers.models import Dossier
+from dossiers import workdays
+from dossiers.models import Dossier, ReturnChannel, Status
 
 LIMIT = 20
 WINDOW = 600  # seconds
@@ -48,10 +50,56 @@ def find(code: str, pin: str) -> Dossier | None:
     """The dossier when code and PIN match, else None (the same for both failures)."""
     code = (code or "").strip()
     candidates = {code, code.upper()}
-    dossier = Dossier.objects.select_related("procedure").filter(code__in=candidates).first()
+    dossier = (
+        Dossier.objects.select_related("procedure", "receiving_unit").filter(code__in=candidates).first()
+    )
     expected = dossier.tracking_pin if dossier else "000000"
     matches = hmac.compare_digest(expected.encode(), (pin or "").strip().encode())
     return dossier if dossier is not None and matches else None
+
+
+def citizen_status(dossier: Dossier) -> str:
+    """Where the dossier stands, as a citizen reads it: no codes, no desk jargon."""
+    due = dossier.due_date.strftime("%d/%m/%Y") if dossier.due_date else ""
+    status = dossier.status
+    if status == Status.REGISTERED:
+        return _("Your dossier has been registered and is on its way to the one-stop desk.")
+    if status in (Status.ACCEPTED, Status.PROCESSING):
+        if due:
+            return _("Your dossier is being processed. The result is due on %(day)s.") % {"day": due}
+        return _("Your dossier is being processed.")
+    if status == Status.REFUSED:
+        return _("Your dossier was not accepted. The one-stop desk gave you a slip with the reason.")
+    if status == Status.SUPPLEMENT_REQUESTED:
+        return _("Your dossier needs more documents before it can be processed.")
+    if status == Status.FINANCIAL_OBLIGATION:
+        return _("Please pay the fees or charges due so that your dossier can be processed further.")
+    if status == Status.WITHDRAWN:
+        return _("Your dossier was withdrawn at your request.")
+    if status == Status.STOPPED:
+        return _("Processing of your dossier was stopped. Please contact the one-stop desk.")
+    if status == Status.FINISHED:
+        if dossier.return_channel == ReturnChannel.BCCI:
+            return _("Your result is ready and will be sent to you by post.")
+        if dossier.return_channel == ReturnChannel.ONLINE:
+            return _("Your result is ready and is returned online.")
+        return _("Your result is ready. Please collect it at the one-stop desk.")
+    returned = dossier.returned_at.astimezone(workdays.TZ).strftime("%d/%m/%Y") if dossier.returned_at else ""
+    return (
+        _("You received the result on %(day)s.") % {"day": returned}
+        if returned
+        else _("You received the result.")
+    )
+
+
+def open_supplement_items(dossier: Dossier) -> list[str]:
+    """What the citizen must still bring (the latest open supplement request), line by line."""
+    if dossier.status != Status.SUPPLEMENT_REQUESTED:
+        return []
+    request = dossier.supplement_requests.filter(completed_at__isnull=True).order_by("-requested_at").first()
+    if request is None:
+        return []
+    return [line.strip(" -•\t") for line in request.items.splitlines() if line.strip(" -•\t")]
 
 
 # What apps above this one add to the public page, by slot: the postal app registers the

@@ -9,9 +9,9 @@ class PostalConfig(AppConfig):
     def ready(self) -> None:
         # The leaders' network page (communes) shows transfer progress from this app.
         from communes import panels
-        from dossiers import tracking
+        from dossiers import editing, tracking
         from postal import list_filters
-        from postal.selectors import public_progress, transfer_progress
+        from postal.selectors import active_return_item, public_progress, transfer_progress
 
         list_filters.register()
 
@@ -22,3 +22,5 @@ class PostalConfig(AppConfig):
         )
         # The citizens' lookup (dossiers) shows where the dossier's postal items are.
         tracking.register("postal_progress", public_progress)
+        # A dossier whose result is with the post keeps the address the item was given.
+        editing.register_in_use_check(lambda dossier: active_return_item(dossier) is not None)

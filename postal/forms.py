@@ -71,6 +71,37 @@ class ReturnItemForm(forms.Form):
         ).order_by("kind", "code")
 
 
+class HandoverChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return _("Add to handover record %(number)s (%(office)s, not signed yet)") % {
+            "number": obj.number,
+            "office": obj.post_office.name,
+        }
+
+
+class HandToPostForm(ReturnItemForm):
+    """The confirmation of the hand-over to the post, everything pre-filled: the office, the
+    tier, postage and fees, and the desk's open record to that office (or a new record)."""
+
+    handover = HandoverChoiceField(
+        label=_("Handover record"),
+        queryset=Handover.objects.none(),
+        required=False,
+        empty_label=_("Start a new handover record"),
+        blank=True,  # a radio button for the empty choice: a new record
+        widget=forms.RadioSelect,
+    )
+    sign_for_desk = forms.BooleanField(
+        label=_("The postal employee is here: sign the record for the desk now"),
+        help_text=_("A signed record takes no more items; leave unticked to add other results first."),
+        required=False,
+    )
+
+    def __init__(self, *args, dossier, open_handovers, **kwargs):
+        super().__init__(*args, dossier=dossier, **kwargs)
+        self.fields["handover"].queryset = open_handovers
+
+
 class HandoverForm(forms.Form):
     direction = forms.ChoiceField(label=_("Direction"), choices=Handover.Direction.choices)
     desk_unit = forms.ModelChoiceField(label=_("Desk (commune)"), queryset=None)

@@ -10,15 +10,16 @@ from datetime import date
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from communes import scoping
 from communes.models import AdministrativeUnit
-from dossiers.models import Dossier, ProcedureField
+from dossiers.models import Dossier, ProcedureField, ReturnChannel, Status
 from postal.models import (
     Direction,
     Handover,
+    HandoverLine,
     ItemEvent,
     ItemStatus,
     PickupAppointment,
@@ -73,11 +74,18 @@ def deliveries_for(user: User) -> QuerySet[PostalItem]:
 
 
 def items_for_dossier(dossier: Dossier) -> list[PostalItem]:
-    """A dossier's postal items with their timelines (two queries, whatever the history)."""
+    """A dossier's postal items with their timelines, attempts and handover records (a fixed
+    number of queries, whatever the history)."""
     events = ItemEvent.objects.select_related("actor").order_by("at", "id")
     return list(
         dossier.postal_items.select_related("post_office")
-        .prefetch_related(Prefetch("events", queryset=events), "delivery_attempts")
+        .prefetch_related(
+            Prefetch("events", queryset=events),
+            "delivery_attempts",
+            Prefetch(
+                "handover_lines", queryset=HandoverLine.objects.select_related("handover").order_by("id")
+            ),
+        )
         .order_by("created_at", "id")
     )
 
@@ -238,23 +246,137 @@ def transfer_progress(user: User) -> list[dict]:
     ]
 
 
+# --- the result handed to the post from the dossier page ----------------------------------------
+
+# Return items that no longer carry the result: a new one may be created.
+ENDED_RETURNS = (S.CANCELLED, S.RETURNED_TO_SENDER)
+
+
+def open_handovers(*, desk_unit_id: int, post_office_id: int | None = None) -> QuerySet[Handover]:
+    """The desk's outgoing records still open for more items: draft, nobody has signed."""
+    qs = Handover.objects.filter(
+        direction=Handover.Direction.DESK_TO_POST,
+        desk_unit_id=desk_unit_id,
+        status=Handover.Status.DRAFT,
+        desk_signed_by__isnull=True,
+        post_signed_by__isnull=True,
+    ).select_related("post_office")
+    if post_office_id is not None:
+        qs = qs.filter(post_office_id=post_office_id)
+    return qs.order_by("-prepared_at", "-id")
+
+
+def active_return_item(dossier: Dossier) -> PostalItem | None:
+    return (
+        dossier.postal_items.filter(direction=Direction.RETURN)
+        .exclude(status__in=ENDED_RETURNS)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def can_hand_to_post(dossier: Dossier) -> bool:
+    """A processed dossier whose citizen chose postal return and whose result is not with the
+    post yet."""
+    return (
+        dossier.status == Status.FINISHED
+        and dossier.return_channel == ReturnChannel.BCCI
+        and active_return_item(dossier) is None
+    )
+
+
+def suggested_postage(post_office) -> int:
+    """What this office charged for the last result it carried: the desk rarely retypes it."""
+    if post_office is None:
+        return 0
+    last = (
+        PostalItem.objects.filter(post_office=post_office, direction=Direction.RETURN)
+        .order_by("-created_at", "-id")
+        .values_list("postage", flat=True)
+        .first()
+    )
+    return last or 0
+
+
+def short_name(full_name: str) -> str:
+    """ "Nguyễn Văn An" → "N. V. An": enough for the citizen to recognise who signed for the
+    result, without printing a whole name on a public page."""
+    parts = (full_name or "").split()
+    if len(parts) <= 1:
+        return full_name or ""
+    return " ".join([*(f"{part[0]}." for part in parts[:-1]), parts[-1]])
+
+
 def public_progress(dossier: Dossier) -> list[dict]:
-    """For the citizens' lookup (/track/): each postal item of the dossier with its status and
-    the statuses it went through — no names, addresses or staff."""
-    progress = []
-    for item in dossier.postal_items.order_by("created_at", "id").prefetch_related("events"):
-        events = sorted(item.events.all(), key=lambda event: (event.at, event.id))
-        progress.append(
-            {
-                "code": item.code,
-                "direction": item.get_direction_display(),
-                "status": item.get_status_display(),
-                "target_date": item.target_date,
-                "delivered_at": item.delivered_at,
-                "events": [
-                    {"at": event.at, "status": event.get_to_status_display() if event.to_status else ""}
-                    for event in events
-                ],
-            }
-        )
-    return progress
+    """For the citizens' lookup (/track/), in plain words (``{"text": …}`` a line): when the post
+    took the dossier or the result, by when it should arrive, each failed visit, who received it
+    — no item states, no record numbers, no staff, the recipient by initials and given name."""
+
+    def day(value):
+        if value is None:
+            return ""
+        return (timezone.localtime(value) if hasattr(value, "hour") else value).strftime("%d/%m/%Y")
+
+    def moment(value):
+        return timezone.localtime(value).strftime("%H:%M %d/%m/%Y") if value else ""
+
+    lines = []
+    for item in items_for_dossier(dossier):
+        status = item.status
+        if item.direction == "intake":
+            if status == "delivered":
+                lines.append(
+                    _("The post handed your dossier to the one-stop desk on %(day)s.")
+                    % {"day": day(item.delivered_at)}
+                )
+            elif status != "cancelled":
+                lines.append(
+                    _("The post received your dossier on %(day)s and is taking it to the one-stop desk.")
+                    % {"day": day(item.created_at)}
+                )
+            continue
+        if status == "cancelled":
+            continue
+        if status == "created":
+            lines.append(_("Your result is being prepared for the post."))
+            continue
+        if item.handover_date:
+            lines.append(
+                _(
+                    "The result was sent to you by post on %(day)s, expected to be delivered by "
+                    "%(target)s (postal item %(code)s)."
+                )
+                % {"day": day(item.handover_date), "target": day(item.target_date), "code": item.code}
+            )
+        else:
+            lines.append(_("Your result is with the post (postal item %(code)s).") % {"code": item.code})
+        for attempt in item.delivery_attempts.all():
+            if attempt.outcome != "delivered":
+                lines.append(
+                    _("%(moment)s: the postman could not deliver it (%(why)s).")
+                    % {"moment": moment(attempt.at), "why": attempt.get_outcome_display().lower()}
+                )
+        if status == "out_for_delivery":
+            lines.append(_("The postman is on the way to your address."))
+        elif status == "delivery_failed":
+            lines.append(_("The postman will come again; you can also call the one-stop desk."))
+        elif status == "delivered":
+            name = short_name(item.recipient_name)
+            if item.recipient_is_proxy:
+                lines.append(
+                    _("Delivered to %(name)s (on your behalf, with an authorisation) at %(moment)s.")
+                    % {"name": name, "moment": moment(item.delivered_at)}
+                )
+            else:
+                lines.append(
+                    _("Delivered to %(name)s at %(moment)s.")
+                    % {"name": name, "moment": moment(item.delivered_at)}
+                )
+        elif status == "returned_to_sender":
+            lines.append(
+                _(
+                    "The post could not deliver it after two notices: the result is back at the "
+                    "one-stop desk, please collect it there."
+                )
+            )
+    return [{"text": str(line)} for line in lines]

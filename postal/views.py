@@ -31,7 +31,7 @@ from accounts.permissions import (
     can_plan_transfers,
     role_required,
 )
-from dossiers.models import Status
+from dossiers.personal import mask_phone
 from dossiers.selectors import dossier_for_user_or_404
 from postal import forms, offline, proofs, selectors, services, transfers
 from postal.models import DeliveryAttempt, Direction, Handover, HandoverLine, ItemStatus
@@ -209,23 +209,60 @@ def deliveries(request):
 
 @role_required(*DESK)
 def return_item_create(request, dossier_id: int):
-    """One click from a processed dossier whose citizen chose postal return."""
+    """Hand the result to the post: the dossier page's primary action, confirmed here with
+    everything pre-filled (office, tier, postage and fees, the open handover record)."""
     dossier = dossier_for_user_or_404(request.user, dossier_id)
-    form = forms.ReturnItemForm(request.POST or None, dossier=dossier)
-    if request.method == "POST" and form.is_valid():
-        try:
-            item = services.create_return_item(dossier=dossier, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            _errors(request, error)
+    drafts = selectors.open_handovers(desk_unit_id=dossier.receiving_unit_id)
+    form = forms.HandToPostForm(request.POST or None, dossier=dossier, open_handovers=drafts)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                handed = services.hand_to_post(dossier=dossier, by=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                status = 400
+                _errors(request, error)
+            else:
+                done = {"code": handed.item.code, "number": handed.handover.number}
+                if handed.handover.desk_signed_by_id:
+                    message = _(
+                        "Postal item %(code)s is on handover record %(number)s, signed for the desk: "
+                        "the postal employee signs it on their side to take the result."
+                    )
+                else:
+                    message = _(
+                        "Postal item %(code)s created and put on handover record %(number)s: sign it "
+                        "with the postal employee when they collect the result."
+                    )
+                messages.success(request, message % done)
+                return redirect(f"{reverse('dossiers:detail', args=[dossier.pk])}#postal")
         else:
-            messages.success(request, _("Postal item %(code)s created.") % {"code": item.code})
-            return redirect("postal:item_detail", pk=item.pk)
-    elif request.method == "GET":
-        default = services.default_post_office_for(dossier.receiving_unit)
-        if default:
-            form.initial["post_office"] = default.pk
-    ready = dossier.status == Status.FINISHED and dossier.return_channel == "bcci"
-    return render(request, "postal/return_item_form.html", {"form": form, "dossier": dossier, "ready": ready})
+            status = 400
+    else:
+        office = services.default_post_office_for(dossier.receiving_unit)
+        if office:
+            form.initial["post_office"] = office.pk
+            draft = drafts.filter(post_office=office).first()
+            if draft is not None:
+                form.initial["handover"] = draft.pk
+        form.initial["postage"] = selectors.suggested_postage(office)
+    if dossier.procedure.fee:
+        form.fields["fees_collected"].help_text = _(
+            "The procedure's fees are %(fee)s đồng: enter what the post collects on delivery "
+            "(0 when the citizen has paid at the desk)."
+        ) % {"fee": f"{dossier.procedure.fee:,}".replace(",", ".")}
+    return render(
+        request,
+        "postal/return_item_form.html",
+        {
+            "form": form,
+            "dossier": dossier,
+            "ready": selectors.can_hand_to_post(dossier),
+            "item": selectors.active_return_item(dossier),
+            "masked_phone": mask_phone(dossier.applicant_phone),
+        },
+        status=status,
+    )
 
 
 # --- BCCI intake ---------------------------------------------------------------------------

@@ -130,6 +130,16 @@ def make_user(username: str, role: str, **fields) -> User:
 
 
 @pytest.fixture
+def desk(commune):
+    """The commune with its one-stop desk's address and phone (printed on forms, shown to
+    citizens by the lookup)."""
+    commune.desk_address = "Số 1 đường Hùng Vương, Xã Hoàn Lão"
+    commune.desk_phone = "0232 3862 111"
+    commune.save()
+    return commune
+
+
+@pytest.fixture
 def official(commune):
     return make_user("canbo", Role.COMMUNE_OFFICIAL, unit=commune, full_name="Trần Thị Mai")
 

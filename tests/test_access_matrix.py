@@ -98,6 +98,11 @@ ACCESS: dict[str, Access] = {
     "dossiers:detail": Access(IN_SCOPE, obj("dossier")),
     "dossiers:receipt": Access(IN_SCOPE, obj("dossier")),
     "dossiers:receipt_pdf": Access(IN_SCOPE, obj("dossier")),
+    "dossiers:edit": Access({**DESK, OTHER_OFFICIAL: 404}, obj("dossier")),
+    "dossiers:refusal": Access(IN_SCOPE, obj("refused_dossier")),
+    "dossiers:refusal_pdf": Access(IN_SCOPE, obj("refused_dossier")),
+    "dossiers:supplement": Access(IN_SCOPE, lambda w: [w["dossier"].pk, w["supplement"].pk]),
+    "dossiers:supplement_pdf": Access(IN_SCOPE, lambda w: [w["dossier"].pk, w["supplement"].pk]),
     "dossiers:apology": Access(IN_SCOPE, obj("dossier")),
     "dossiers:apology_pdf": Access(IN_SCOPE, obj("dossier")),
     "dossiers:create": Access(DESK),
@@ -227,7 +232,15 @@ def world(
     from django.utils import timezone
 
     from communes.models import NetworkAction
-    from dossiers.models import Dossier, Extension, ImportJob, Procedure, ProcedureField, Status
+    from dossiers.models import (
+        Dossier,
+        Extension,
+        ImportJob,
+        Procedure,
+        ProcedureField,
+        Status,
+        SupplementRequest,
+    )
     from postal.models import (
         DeliveryAttempt,
         Handover,
@@ -329,10 +342,25 @@ def world(
         answered_at=now,
     )
     follow_up = FollowUp.objects.create(rating=rating, unit=commune)
+    supplement = SupplementRequest.objects.create(
+        dossier=dossier, requested_at=now - timedelta(days=4), requested_by=official, items="Bản sao"
+    )
+    refused_dossier = Dossier.objects.create(
+        code="000.01.16.H44-261120-0003",
+        procedure=procedure,
+        receiving_unit=commune,
+        applicant_name="Đỗ Văn Cường",
+        tracking_pin="111222",
+        status=Status.REFUSED,
+        received_at=now - timedelta(days=3),
+        finished_at=now - timedelta(days=3),
+    )
     return {
         "rating": rating,
         "follow_up": follow_up,
         "stop_token": stop_token(dossier.pk),
+        "supplement": supplement,
+        "refused_dossier": refused_dossier,
         "job": job,
         "intake_item": intake_item,
         "commune": commune,

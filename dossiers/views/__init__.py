@@ -2,10 +2,11 @@
 workflow write. The view functions are re-exported here for the URL configuration."""
 
 from dossiers.views.detail import dossier_action, dossier_detail
+from dossiers.views.editing import dossier_edit
 from dossiers.views.import_jobs import import_detail, import_status, import_template, import_upload
 from dossiers.views.intake import dossier_create, intake_documents, intake_preview
 from dossiers.views.lists import dossier_export, dossier_list
-from dossiers.views.paper import apology, receipt
+from dossiers.views.paper import apology, receipt, refusal_slip, supplement_slip
 from dossiers.views.public import track
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "dossier_action",
     "dossier_create",
     "dossier_detail",
+    "dossier_edit",
     "dossier_export",
     "dossier_list",
     "import_detail",
@@ -22,5 +24,7 @@ __all__ = [
     "intake_documents",
     "intake_preview",
     "receipt",
+    "refusal_slip",
+    "supplement_slip",
     "track",
 ]

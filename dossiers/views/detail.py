@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.permissions import DESK, DOSSIER_VIEWERS, can_work_desk, role_required
-from dossiers import calendar, selectors, statuses, workdays, workflow
+from dossiers import calendar, editing, selectors, statuses, workdays, workflow
 from dossiers.forms import (
     ActionForm,
     apply_service_errors,
@@ -35,7 +35,6 @@ def _deadline_info(dossier: Dossier) -> dict:
 def dossier_detail(request, pk: int):
     dossier = selectors.dossier_for_user_or_404(request.user, pk)
     actions = workflow.allowed_actions(dossier) if can_work_desk(request.user) else []
-    # Postal deliveries are handled by the postal app; here only desk and online returns.
     return render(
         request,
         "dossiers/dossier_detail.html",
@@ -51,6 +50,7 @@ def dossier_detail(request, pk: int):
             "deadline": _deadline_info(dossier),
             "masked_id": mask_id_number(dossier.applicant_id_number),
             "masked_phone": mask_phone(dossier.applicant_phone),
+            "can_edit": can_work_desk(request.user) and editing.can_edit(dossier),
         },
     )
 

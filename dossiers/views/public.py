@@ -9,13 +9,13 @@ from dossiers import tracking
 from dossiers.forms import (
     TrackingForm,
 )
-from dossiers.models import Status
 
 
 @require_http_methods(["GET", "POST"])
 def track(request):
     """Public: a citizen looks up a dossier with its code and the PIN on the receipt."""
-    form = TrackingForm(request.POST or None)
+    # The receipt's QR code opens this page with the code filled in; the PIN is still typed.
+    form = TrackingForm(request.POST or None, initial={"code": request.GET.get("code", "")[:40]})
     context = {"form": form, "result": None, "not_found": False, "limited": False}
     status = 200
     if request.method == "POST":
@@ -28,8 +28,10 @@ def track(request):
                 context["not_found"] = True
             else:
                 context["result"] = dossier
+                context["status_sentence"] = tracking.citizen_status(dossier)
+                context["supplement_items"] = tracking.open_supplement_items(dossier)
+                context["desk"] = dossier.receiving_unit
                 context["postal"] = tracking.postal_progress(dossier)
-                context["status_open"] = dossier.status in (Status.ACCEPTED, Status.PROCESSING)
     response = render(request, "dossiers/track.html", context, status=status)
     response["Cache-Control"] = "no-store"
     return response

@@ -10,6 +10,7 @@ from postal.services.deliveries import DELIVERABLE, record_delivery_attempt, two
 from postal.services.handovers import (
     add_item_to_handover,
     create_handover,
+    record_result_handed_to_post,
     remove_line,
     set_line_complete,
     sign_handover,
@@ -27,21 +28,25 @@ from postal.services.items import (
     target_days,
     valid_code,
 )
+from postal.services.returns import HandedToPost, hand_to_post
 
 __all__ = [
     "DEFAULT_TARGET_DAYS",
     "DELIVERABLE",
     "TRANSITIONS",
+    "HandedToPost",
     "add_item_to_handover",
     "book_appointment",
     "create_handover",
     "create_return_item",
     "default_post_office_for",
     "find_item_for_scan",
+    "hand_to_post",
     "issue_code",
     "mark_appointment",
     "receive_bcci_dossier",
     "record_delivery_attempt",
+    "record_result_handed_to_post",
     "remove_line",
     "scan_item",
     "set_line_complete",

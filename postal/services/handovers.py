@@ -201,12 +201,7 @@ def sign_handover(*, handover: Handover, by: User, at: datetime | None = None) -
             )
             _move(item, ItemStatus.ACCEPTED, by=by, action="item.accepted", at=at, handover=handover.number)
             item.save()
-            append_event(
-                item.dossier,
-                by=by,
-                action="postal.handed_to_post",
-                details={"item": item.code, "handover": handover.number},
-            )
+            record_result_handed_to_post(item=item, handover=handover, by=by, at=at)
         else:
             if (
                 item.status not in (ItemStatus.ACCEPTED, ItemStatus.IN_TRANSIT)
@@ -231,3 +226,20 @@ def sign_handover(*, handover: Handover, by: User, at: datetime | None = None) -
             # The signature is the legal submission time (Decision 45/2016).
             dossier_services.record_legal_submission(dossier=item.dossier, by=by, at=at)
     return handover
+
+
+def record_result_handed_to_post(*, item: PostalItem, handover: Handover, by: User, at: datetime) -> None:
+    """The result is with the post: both sides signed the outgoing record. The one place that
+    tells the dossier (``postal.handed_to_post``, which the citizen's lookup reads); messages to
+    the citizen on "result handed to the post" belong here, sent after commit."""
+    append_event(
+        item.dossier,
+        by=by,
+        at=at,
+        action="postal.handed_to_post",
+        details={
+            "item": item.code,
+            "handover": handover.number,
+            "target_date": item.target_date.isoformat() if item.target_date else None,
+        },
+    )

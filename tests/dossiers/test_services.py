@@ -182,6 +182,8 @@ def test_concurrent_intakes_never_share_a_code(official, commune, birth_registra
                 intake=Intake(
                     procedure=birth_registration,
                     applicant_name=f"Người nộp {n}",
+                    applicant_phone="0912345678",
+                    applicant_address="Thôn 1, Xã Hoàn Lão",
                     intake_channel=IntakeChannel.IN_PERSON,
                     return_channel=ReturnChannel.BCCI,
                 ),

@@ -66,7 +66,9 @@ def test_lookups_are_rate_limited_per_address(client, dossier):
     assert other.status_code == 200 and "track-result" in other.text
 
 
-def test_postal_delivery_progress_is_shown_when_there_is_an_item(client, dossier, post_office):
+def test_postal_delivery_progress_is_shown_in_plain_words(client, dossier, post_office):
+    from datetime import date
+
     from postal.models import ItemEvent, PostalItem
 
     item = PostalItem.objects.create(
@@ -75,10 +77,15 @@ def test_postal_delivery_progress_is_shown_when_there_is_an_item(client, dossier
         direction="return",
         post_office=post_office,
         status="in_transit",
+        handover_date=date(2026, 3, 5),
+        target_date=date(2026, 3, 6),
     )
     ItemEvent.objects.create(item=item, at=timezone.now(), action="item.accepted", to_status="accepted")
     text = look_up(client, dossier.code, dossier.tracking_pin).text
-    assert "EB123456785VN" in text and "Chuyển phát qua bưu điện" in text
+    assert "Chuyển phát qua bưu điện" in text
+    assert "Kết quả đã được gửi qua bưu điện ngày 05/03/2026, dự kiến phát trước 06/03/2026" in text
+    assert "EB123456785VN" in text
+    assert "in_transit" not in text and "item." not in text
 
 
 def test_no_postal_section_without_items(client, dossier):

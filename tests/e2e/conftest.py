@@ -86,3 +86,25 @@ def log_in(page, username: str, password: str) -> None:
     page.get_by_label("Tên đăng nhập").fill(username)
     page.get_by_label("Mật khẩu").fill(password)
     page.get_by_role("button", name="Đăng nhập").click()
+
+
+# A procedure of the demo catalogue, as the intake's picker names it.
+PROCEDURE = "Hộ tịch · Thủ tục cấp Giấy xác nhận tình trạng hôn nhân (1.004873)"
+
+
+@pytest.fixture
+def catalogue(transactional_db):
+    from dossiers.catalogue import load_catalogue
+
+    load_catalogue()
+
+
+def do_step(page, label, **fields):
+    """A workflow step from the dossier page: its link, its fields, its button, back on the page."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("link", name=label, exact=True).click()
+    for field_label, value in fields.items():
+        page.get_by_label(field_label).fill(value)
+    page.get_by_role("button", name=label, exact=True).click()
+    expect(page.get_by_test_id("dossier-code")).to_be_visible()

@@ -7,27 +7,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from dossiers.catalogue import load_catalogue
 from dossiers.models import Dossier, Status
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import PROCEDURE, do_step, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-PROCEDURE = "Hộ tịch · Thủ tục cấp Giấy xác nhận tình trạng hôn nhân (1.004873)"
-
-
-@pytest.fixture
-def catalogue(transactional_db):
-    load_catalogue()
-
-
-def do_step(page, label, **fields):
-    page.get_by_role("link", name=label, exact=True).click()
-    for field_label, value in fields.items():
-        page.get_by_label(field_label).fill(value)
-    page.get_by_role("button", name=label, exact=True).click()
-    expect(page.get_by_test_id("dossier-code")).to_be_visible()
 
 
 def test_official_logs_a_dossier_through_to_the_result_and_the_citizen_tracks_it(

@@ -135,6 +135,7 @@ def intake_item(postal_staff, commune, procedure):
         receiving_unit=commune,
         procedure=procedure,
         applicant_name="Hoàng Thị Cúc",
+        applicant_phone="0912000111",
         applicant_address="Thôn 3, Xã Hoàn Lão",
         documents=DOCUMENTS,
         postage=15000,
@@ -221,6 +222,8 @@ def test_a_done_appointment_becomes_a_bcci_intake(official, postal_staff, commun
         receiving_unit=commune,
         procedure=procedure,
         applicant_name=appointment.citizen_name,
+        applicant_phone=appointment.citizen_phone,
+        applicant_address=appointment.address,
         documents=DOCUMENTS,
         appointment=appointment,
     )

@@ -81,7 +81,9 @@ def test_return_item_in_one_click(client_for, official, finished_dossier, post_o
         url, {"post_office": post_office.pk, "tier": "local", "postage": 0, "fees_collected": 0}
     )
     created = PostalItem.objects.get(dossier=finished_dossier)
-    assert response.status_code == 302 and response.url == reverse("postal:item_detail", args=[created.pk])
+    assert response.status_code == 302
+    assert response.url == reverse("dossiers:detail", args=[finished_dossier.pk]) + "#postal"
+    assert created.handover_lines.get().handover.status == Handover.Status.DRAFT
 
 
 def test_return_item_page_is_404_for_another_commune_and_403_for_postal_staff(

@@ -72,12 +72,12 @@ def test_import_killed_halfway_leaves_only_whole_dossiers_and_a_rerun_completes(
     rows = BATCH_SIZE + 1000
     path = tmp_path / "big.csv"
     header = ",".join(
-        ["ma_ho_so", "ma_thu_tuc", "ma_don_vi", "ho_ten_nguoi_nop", "kenh_tiep_nhan",
-         "hinh_thuc_tra_ket_qua", "trang_thai", "ngay_tiep_nhan"]
+        ["ma_ho_so", "ma_thu_tuc", "ma_don_vi", "ho_ten_nguoi_nop", "so_dien_thoai", "dia_chi",
+         "kenh_tiep_nhan", "hinh_thuc_tra_ket_qua", "trang_thai", "ngay_tiep_nhan"]
     )  # fmt: skip
     lines = [header] + [
         f"000.01.16.H44-{'260302' if n <= BATCH_SIZE else '260301'}-{n:04d},1.001193,19111,"
-        f"Người nộp {n},1,bcci,2,02/03/2026 09:15"
+        f"Người nộp {n},0912345678,Thôn {n},1,bcci,2,02/03/2026 09:15"
         for n in range(1, rows + 1)
     ]
     path.write_text("\n".join(lines), encoding="utf-8")
