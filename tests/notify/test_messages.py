@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dossiers import workflow
+from dossiers.models import ReturnChannel
 from notify import services
 from notify.models import Channel, Event, Message, MessageStatus
 
@@ -64,7 +65,8 @@ def test_a_citizen_who_declined_at_intake_gets_nothing_and_the_reason_is_recorde
 
 
 def test_no_phone_number_is_recorded_as_not_sent(sms, log_dossier):
-    dossier = log_dossier(applicant_phone="")
+    # A result collected at the desk needs no phone; a result by post does (dossiers.services).
+    dossier = log_dossier(applicant_phone="", return_channel=ReturnChannel.DESK, decline_reason="in_person")
     message = Message.objects.get(dossier=dossier)
     assert message.status == MessageStatus.NO_PHONE and sms.requests["/sms"] == 0
 
@@ -160,6 +162,7 @@ def test_bcci_intake_tells_the_citizen_when_the_desk_signs_the_handover(
         procedure=procedure,
         applicant_name="Hoàng Thị Cúc",
         applicant_phone="0987654321",
+        applicant_address="Thôn 3, Xã Hoàn Lão",
         documents=[{"name": "Tờ khai", "form": "original", "count": 1}],
         messages_declined=declined,
     )
