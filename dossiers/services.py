@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communes.models import AdministrativeUnit
+from communes.weekmarks import mark_dossiers
 from dossiers import workdays
 from dossiers.codes import format_code
 from dossiers.models import (
@@ -373,6 +374,7 @@ def create_dossier(
         created_by=by if getattr(by, "pk", None) else None,
     )
     DossierDocument.objects.bulk_create(DossierDocument(dossier=dossier, **doc) for doc in intake.documents)
+    mark_dossiers([dossier])
     append_event(
         dossier=dossier,
         by=by,
