@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     # PostDesk apps, in the order they may import each other (downward only).
+    "core",
     "accounts",
     "communes",
     "dossiers",

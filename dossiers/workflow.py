@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from communes.weekmarks import dossier_state, mark_dossiers
+from core.events import append_event
+from core.timezones import aware
 from dossiers import workdays
 from dossiers.models import (
     OPEN_STATUSES,
@@ -25,7 +27,7 @@ from dossiers.models import (
     Status,
     SupplementRequest,
 )
-from dossiers.services import FUTURE_TOLERANCE, append_event
+from dossiers.services import FUTURE_TOLERANCE
 
 S = Status
 OPEN = frozenset({S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.FINANCIAL_OBLIGATION})
@@ -104,8 +106,7 @@ def can_extend(dossier: Dossier, *, today: date | None = None) -> bool:
 def _now_or(at: datetime | None) -> datetime:
     if at is None:
         return timezone.now()
-    if timezone.is_naive(at):
-        at = timezone.make_aware(at, workdays.TZ)
+    at = aware(at)
     if at > timezone.now() + FUTURE_TOLERANCE:
         raise ValidationError({"at": _("The time cannot be in the future.")}, code="future")
     return at
@@ -147,7 +148,7 @@ def _save(
     dossier.save(update_fields=[*dict.fromkeys(fields), "version", "updated_at"])
     mark_dossiers([getattr(dossier, "weeks_before", {}), dossier])
     append_event(
-        dossier=dossier,
+        dossier,
         by=by,
         action=event,
         from_status=from_status,
