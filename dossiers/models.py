@@ -103,9 +103,15 @@ class Status(models.IntegerChoices):
     RETURNED = 10, _("Result returned")
 
 
-# Open and counting against the deadline (a supplement request stops the clock): the list's
-# overdue and nearly-due filters.
-RUNNING_STATUSES = (Status.ACCEPTED, Status.PROCESSING, Status.FINANCIAL_OBLIGATION)
+# Status groups: every list filter, dashboard list, weekly count, index condition and test reads
+# them from here (docs/reports.md gives the definitions).
+# The clock is running: open and not waiting on the citizen. A newly registered dossier has no
+# due date until its legal submission, so it can only be late once it has one.
+RUNNING_STATUSES = (Status.REGISTERED, Status.ACCEPTED, Status.PROCESSING)
+# Waiting on the citizen: a supplement or a financial obligation stops the clock.
+WAITING_ON_CITIZEN_STATUSES = (Status.SUPPLEMENT_REQUESTED, Status.FINANCIAL_OBLIGATION)
+# Processing has ended: refused, withdrawn, stopped, processed, returned.
+ENDED_STATUSES = (Status.REFUSED, Status.WITHDRAWN, Status.STOPPED, Status.FINISHED, Status.RETURNED)
 
 # Bootstrap badge colour of each status (lists, detail and action pages).
 STATUS_BADGES = {
@@ -239,11 +245,11 @@ class Dossier(models.Model):
             models.Index(fields=["receiving_unit", "-received_at", "-id"], name="dossier_unit_received_idx"),
             # Status filters and the "overdue / nearly due" lists of a unit.
             models.Index(fields=["receiving_unit", "status", "due_date"], name="dossier_unit_status_due_idx"),
-            # The dashboard's "late / nearly due" lists: open dossiers only (OPEN_STATUSES), by due date.
+            # The dashboard's "late / nearly due" lists: dossiers whose clock runs, by due date.
             models.Index(
                 fields=["receiving_unit", "due_date", "id"],
-                name="dossier_open_due_idx",
-                condition=Q(status__in=[1, 2, 4, 5, 6]),
+                name="dossier_running_due_idx",
+                condition=Q(status__in=RUNNING_STATUSES),
             ),
             # The list filtered to dossiers running against their deadline (the overdue and
             # nearly-due filters, a running status), newest first: a walk of the small set of
@@ -304,15 +310,8 @@ class Dossier(models.Model):
         return self.status in OPEN_STATUSES
 
 
-OPEN_STATUSES = frozenset(
-    {
-        Status.REGISTERED,
-        Status.ACCEPTED,
-        Status.PROCESSING,
-        Status.SUPPLEMENT_REQUESTED,
-        Status.FINANCIAL_OBLIGATION,
-    }
-)
+# Open: not ended (the clock running or waiting on the citizen).
+OPEN_STATUSES = frozenset({*RUNNING_STATUSES, *WAITING_ON_CITIZEN_STATUSES})
 
 
 class DossierCodeSequence(models.Model):
