@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 from accounts import scoping
 from communes.models import AdministrativeUnit
 from communes.weekmarks import DOSSIER_FIELDS, dossier_state, mark_dossiers
-from dossiers import workdays
+from dossiers import statuses, workdays
 from dossiers.codes import parse_code
 from dossiers.models import (
     DeclineReason,
@@ -507,7 +507,7 @@ def check_row(row: dict, catalogue: Catalogue, *, now: datetime) -> dict:
         "status": int(status),
         "received_at": received_at,
         "due_date": due,
-        "finished_at": ended if status in ENDED else None,
+        "finished_at": ended if status in statuses.ENDED else None,
         "returned_at": returned if status == Status.RETURNED else None,
         "timeliness": timeliness,
     }
@@ -516,7 +516,6 @@ def check_row(row: dict, catalogue: Catalogue, *, now: datetime) -> dict:
 # Integer codes to choices, looked up instead of calling the enum (a slow constructor).
 STATUSES = {int(choice): choice for choice in Status}
 INTAKE_CHANNELS = {int(choice): choice for choice in IntakeChannel}
-ENDED = frozenset({Status.REFUSED, Status.WITHDRAWN, Status.STOPPED, Status.FINISHED, Status.RETURNED})
 
 _FIELD_COLUMNS = {
     "applicant_name": "ho_ten_nguoi_nop",

@@ -14,6 +14,8 @@ from django.utils.translation import pgettext_lazy
 
 from communes.models import AdministrativeUnit
 from core.models import Event
+from dossiers import statuses
+from dossiers.statuses import Status
 
 
 class ProcedureField(models.Model):
@@ -86,44 +88,6 @@ class CalendarOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%d/%m/%Y} – {self.get_kind_display()}"
-
-
-class Status(models.IntegerChoices):
-    """National portal status codes."""
-
-    REGISTERED = 1, _("Newly registered")
-    ACCEPTED = 2, _("Accepted")
-    REFUSED = 3, _("Not accepted")
-    PROCESSING = 4, _("Processing")
-    SUPPLEMENT_REQUESTED = 5, _("Supplement requested")
-    FINANCIAL_OBLIGATION = 6, _("Financial obligation requested")
-    WITHDRAWN = 7, _("Withdrawn by the citizen")
-    STOPPED = 8, _("Processing stopped")
-    FINISHED = 9, _("Processed")
-    RETURNED = 10, _("Result returned")
-
-
-# Status groups: every list filter, dashboard list, weekly count, index condition and test reads
-# them from here (docs/reports.md gives the definitions).
-# The clock is running: open and not waiting on the citizen. A newly registered dossier has no
-# due date until its legal submission, so it can only be late once it has one.
-RUNNING_STATUSES = (Status.REGISTERED, Status.ACCEPTED, Status.PROCESSING)
-# Waiting on the citizen: a supplement or a financial obligation stops the clock.
-WAITING_ON_CITIZEN_STATUSES = (Status.SUPPLEMENT_REQUESTED, Status.FINANCIAL_OBLIGATION)
-# Processing has ended: refused, withdrawn, stopped, processed, returned.
-ENDED_STATUSES = (Status.REFUSED, Status.WITHDRAWN, Status.STOPPED, Status.FINISHED, Status.RETURNED)
-
-# Bootstrap badge colour of each status (lists, detail and action pages).
-STATUS_BADGES = {
-    Status.RETURNED: "text-bg-success",
-    Status.FINISHED: "text-bg-info",
-    Status.REFUSED: "text-bg-secondary",
-    Status.WITHDRAWN: "text-bg-secondary",
-    Status.STOPPED: "text-bg-secondary",
-    Status.SUPPLEMENT_REQUESTED: "text-bg-warning",
-    Status.FINANCIAL_OBLIGATION: "text-bg-warning",
-}
-DEFAULT_STATUS_BADGE = "text-bg-primary"
 
 
 class IntakeChannel(models.IntegerChoices):
@@ -249,7 +213,7 @@ class Dossier(models.Model):
             models.Index(
                 fields=["receiving_unit", "due_date", "id"],
                 name="dossier_running_due_idx",
-                condition=Q(status__in=RUNNING_STATUSES),
+                condition=Q(status__in=statuses.RUNNING),
             ),
             # The list filtered to dossiers running against their deadline (the overdue and
             # nearly-due filters, a running status), newest first: a walk of the small set of
@@ -257,7 +221,7 @@ class Dossier(models.Model):
             models.Index(
                 fields=["-received_at", "-id"],
                 name="dossier_running_received_idx",
-                condition=Q(status__in=RUNNING_STATUSES),
+                condition=Q(status__in=statuses.RUNNING),
             ),
             # The list's newest-first walk (and received_at ranges in general).
             models.Index(fields=["received_at"], name="dossier_received_idx"),
@@ -303,15 +267,11 @@ class Dossier(models.Model):
 
     @property
     def status_badge(self) -> str:
-        return STATUS_BADGES.get(self.status, DEFAULT_STATUS_BADGE)
+        return statuses.BADGES.get(self.status, statuses.DEFAULT_BADGE)
 
     @property
     def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
-
-
-# Open: not ended (the clock running or waiting on the citizen).
-OPEN_STATUSES = frozenset({*RUNNING_STATUSES, *WAITING_ON_CITIZEN_STATUSES})
+        return self.status in statuses.OPEN
 
 
 class DossierCodeSequence(models.Model):

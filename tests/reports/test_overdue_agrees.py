@@ -104,3 +104,12 @@ def test_a_dossier_waiting_on_the_citizen_counted_overdue_only_before_its_wait(
     overdue = dict(WeeklyRate.objects.filter(unit=commune).values_list("week_start", "open_overdue"))
     # Overdue at the ends of the weeks of 2, 9 and 16 February; waiting from 25 February on.
     assert [overdue.get(monday, 0) for monday in weeks] == [1, 1, 1, 0, 0, 0, 0]
+
+
+def test_the_status_groups_split_every_status_once():
+    from dossiers import statuses
+
+    assert set(statuses.RUNNING) | statuses.WAITING_ON_CITIZEN == statuses.OPEN
+    assert not set(statuses.RUNNING) & statuses.WAITING_ON_CITIZEN
+    assert set(Status) == statuses.OPEN | statuses.ENDED
+    assert not statuses.OPEN & statuses.ENDED
