@@ -38,7 +38,8 @@ from django.utils.translation import gettext as _
 
 from accounts import scoping
 from communes.models import AdministrativeUnit
-from dossiers import workdays
+from communes.weekmarks import DOSSIER_FIELDS, dossier_state, mark_dossiers
+from dossiers import statuses, workdays
 from dossiers.codes import parse_code
 from dossiers.models import (
     DeclineReason,
@@ -506,7 +507,7 @@ def check_row(row: dict, catalogue: Catalogue, *, now: datetime) -> dict:
         "status": int(status),
         "received_at": received_at,
         "due_date": due,
-        "finished_at": ended if status in ENDED else None,
+        "finished_at": ended if status in statuses.ENDED else None,
         "returned_at": returned if status == Status.RETURNED else None,
         "timeliness": timeliness,
     }
@@ -515,7 +516,6 @@ def check_row(row: dict, catalogue: Catalogue, *, now: datetime) -> dict:
 # Integer codes to choices, looked up instead of calling the enum (a slow constructor).
 STATUSES = {int(choice): choice for choice in Status}
 INTAKE_CHANNELS = {int(choice): choice for choice in IntakeChannel}
-ENDED = frozenset({Status.REFUSED, Status.WITHDRAWN, Status.STOPPED, Status.FINISHED, Status.RETURNED})
 
 _FIELD_COLUMNS = {
     "applicant_name": "ho_ten_nguoi_nop",
@@ -751,6 +751,7 @@ def _write_batch(job: ImportJob, rows: list[dict], now: datetime) -> tuple[int, 
     existing = {d.code: d for d in Dossier.objects.select_for_update().filter(code__in=list(by_code))}
     actor = job.created_by
     new, changed, events = [], [], []
+    before: list[dict] = []  # the changed dossiers as they were: their weeks change too
     unchanged = 0
     for code, fields in by_code.items():
         dossier = existing.get(code)
@@ -770,6 +771,7 @@ def _write_batch(job: ImportJob, rows: list[dict], now: datetime) -> tuple[int, 
         if not differences:
             unchanged += 1
             continue
+        before.append(dossier_state(dossier))
         for name in differences:
             setattr(dossier, name, fields[name])
         if dossier.original_due_date is None or (
@@ -811,6 +813,7 @@ def _write_batch(job: ImportJob, rows: list[dict], now: datetime) -> tuple[int, 
             )
     DossierEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
     _bump_sequences(created)
+    mark_dossiers([*before, *created, *(dossier for dossier, _diff in changed)])
     return len(created), len(changed), unchanged
 
 
@@ -976,8 +979,11 @@ class _PostgresBatchWriter:
                 },
             )
             created = cursor.fetchone()[0]
+            ids = [dossier_id for dossier_id, _status, _diff in changed]
+            # The changed dossiers as they were (their old weeks change too), read before the update.
+            before = list(Dossier.objects.filter(pk__in=ids).values(*DOSSIER_FIELDS)) if ids else []
             if changed:
-                cursor.execute(self.update, [[dossier_id for dossier_id, _status, _diff in changed]])
+                cursor.execute(self.update, [ids])
                 with cursor.copy(self.copy_events) as copy:
                     for dossier_id, status, differences in changed:
                         copy.write_row(
@@ -994,6 +1000,9 @@ class _PostgresBatchWriter:
             # (a test, or a caller's atomic block), where it is only a savepoint.
             cursor.execute(f"DROP TABLE {self.TABLE}")
         unchanged = len(rows) - created - len(changed) - other_unit
+        # The batch's rows as they now are (created, changed, or unchanged: marking an unchanged
+        # dossier's weeks only recounts them), and the changed ones as they were.
+        mark_dossiers([*before, *rows])
         return created, len(changed), unchanged
 
 

@@ -23,7 +23,7 @@ from accounts.models import Role
 from accounts.permissions import role_required, user_has_role
 from communes.models import AdministrativeUnit
 from core.spreadsheets import safe_row
-from dossiers import importing, printing, selectors, services, tracking, workdays, workflow
+from dossiers import importing, printing, selectors, services, statuses, tracking, workdays, workflow
 from dossiers.forms import (
     ActionForm,
     DocumentFormSet,
@@ -117,7 +117,7 @@ def _list_rows(dossiers: list[Dossier]) -> list[ListRow]:
     """The page's rows formatted in Python: a list page of 50 rows costs a few milliseconds
     instead of the template engine resolving, filtering and translating each cell."""
     today = timezone.localdate()
-    statuses = {value: str(label) for value, label in Status.choices}
+    status_labels = {value: str(label) for value, label in Status.choices}
     returns = {value: str(label) for value, label in ReturnChannel.choices}
     rows = []
     for dossier in dossiers:
@@ -131,9 +131,9 @@ def _list_rows(dossiers: list[Dossier]) -> list[ListRow]:
                 procedure=dossier.procedure.name,
                 received=received.strftime("%d/%m/%Y %H:%M") if received else "—",
                 due=due.strftime("%d/%m/%Y") if due else "—",
-                overdue=bool(due and due < today and dossier.status in selectors.RUNNING_STATUSES),
+                overdue=bool(due and due < today and dossier.status in statuses.RUNNING),
                 status=dossier.status,
-                status_label=statuses.get(dossier.status, str(dossier.status)),
+                status_label=status_labels.get(dossier.status, str(dossier.status)),
                 status_badge=dossier.status_badge,
                 return_label=returns.get(dossier.return_channel, dossier.return_channel),
             )
@@ -356,7 +356,7 @@ def intake_documents(request):
 def _deadline_info(dossier: Dossier) -> dict:
     today = timezone.localdate()
     info = {"overdue": False, "remaining": None}
-    if dossier.due_date and dossier.status in selectors.RUNNING_STATUSES:
+    if dossier.due_date and dossier.status in statuses.RUNNING:
         info["overdue"] = dossier.due_date < today
         info["remaining"] = workdays.working_days_between(today, dossier.due_date)
     return info

@@ -14,12 +14,12 @@ from django.shortcuts import get_object_or_404
 from accounts import scoping
 from accounts.models import Role
 from communes.models import AdministrativeUnit
-from dossiers.models import OPEN_STATUSES, Dossier
+from dossiers.models import Dossier
+from dossiers.selectors import nearly_due_filter, overdue_filter
 from reports.models import COUNTERS, ComputationRun, ComputedWeek, Metric, Target, WeeklyRate
 from reports.rates import RATES, all_rates, gap, sum_counts
 
 Level = AdministrativeUnit.Level
-NEARLY_DUE_DAYS = 2
 LIST_LIMIT = 20
 
 
@@ -238,21 +238,18 @@ def ranking(rows: list[UnitRow]) -> list[UnitRow]:
 
 
 def dossiers_to_act_on(user, unit: AdministrativeUnit, today: date) -> dict:
-    """Open dossiers of the unit's subtree that are late, or due within NEARLY_DUE_DAYS days."""
-    open_dossiers = scoping.filter_by_unit(
+    """Dossiers of the unit's subtree whose clock runs and that are overdue, or nearly due: the
+    same rules as the dossier list's filters (dossiers.selectors)."""
+    running = scoping.filter_by_unit(
+        # The subtree's units as a subquery, so the running-dossier index serves each unit.
         Dossier.objects.filter(
-            # The subtree's units as a subquery, so the open-dossier index serves each unit.
-            receiving_unit__in=AdministrativeUnit.objects.filter(subtree_filter(unit)).values("pk"),
-            status__in=sorted(OPEN_STATUSES),
-            due_date__isnull=False,
+            receiving_unit__in=AdministrativeUnit.objects.filter(subtree_filter(unit)).values("pk")
         ),
         user,
         field="receiving_unit",
     ).select_related("procedure", "receiving_unit")
-    late = open_dossiers.filter(due_date__lt=today).order_by("due_date", "id")
-    nearly = open_dossiers.filter(
-        due_date__gte=today, due_date__lte=today + timedelta(days=NEARLY_DUE_DAYS)
-    ).order_by("due_date", "id")
+    late = running.filter(overdue_filter(today)).order_by("due_date", "id")
+    nearly = running.filter(nearly_due_filter(today)).order_by("due_date", "id")
     shown = ("code", "due_date", "procedure__name", "receiving_unit__name")  # what the lists print
     return {
         "late": list(late.only(*shown)[:LIST_LIMIT]),
