@@ -37,6 +37,11 @@ app.conf.beat_schedule = {
         "task": "dossiers.resend_deferred_imports",
         "schedule": crontab(minute="*/5"),
     },
+    # Dossiers: imports whose worker died are marked failed (and can be started again).
+    "dossiers-fail-stalled-imports": {
+        "task": "dossiers.fail_stalled_imports",
+        "schedule": crontab(minute="*/5"),
+    },
     # Reports: the last 8 weeks every night, so late entries and corrections are counted.
     "reports-recompute-recent-weeks": {
         "task": "reports.recompute_recent_weeks",

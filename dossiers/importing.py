@@ -24,21 +24,23 @@ import logging
 import pickle
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from itertools import compress, islice
+from datetime import date, datetime, time, timedelta
+from itertools import islice
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import scoping
 from communes.models import AdministrativeUnit
-from communes.weekmarks import DOSSIER_FIELDS, dossier_state, mark_dossiers
+from communes.weekmarks import DOSSIER_FIELDS, dossier_state, mark_dossiers, mark_weeks, monday_of
+from core.uploads import MAX_REPORTED_ERRORS, ErrorReport, UploadLimits, UploadRefused, check_xlsx, is_xlsx
 from dossiers import statuses, workdays
 from dossiers.codes import parse_code
 from dossiers.models import (
@@ -59,8 +61,17 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 5000
 MAX_FILE_BYTES = 100 * 1024 * 1024
 SNIFF_BYTES = 64 * 1024
-# Files up to this size are imported during the upload request; larger ones by a worker.
+# What one file may hold (docs/import-format.md): checked before the file is read whole (the
+# size, an XLSX's unpacked size and declared dimension) and again while it is read.
+LIMITS = UploadLimits(
+    max_bytes=MAX_FILE_BYTES, max_rows=500_000, max_columns=100, max_uncompressed_bytes=400 * 2**20
+)
+# Files up to this size (unpacked, for a workbook) are imported during the upload request;
+# larger ones by a worker.
 INLINE_IMPORT_BYTES = 256 * 1024
+# A running job whose worker has not reported for this long has died (killed, out of memory,
+# machine restarted): it is marked failed and can be started again.
+STALLED_AFTER = timedelta(minutes=15)
 
 REQUIRED = [
     "ma_ho_so",
@@ -140,6 +151,7 @@ class Table:
     ignored: list[str]
     rows: Iterator[tuple[int, dict]]
     close: callable
+    expected_rows: int = 0  # an estimate for the progress bar (0: unknown)
 
 
 def _normalise_header(value) -> str:
@@ -147,8 +159,13 @@ def _normalise_header(value) -> str:
 
 
 def _check_header(header: list[str]) -> list[str]:
-    missing = [name for name in REQUIRED if name not in header]
-    duplicated = sorted({name for name in header if name and header.count(name) > 1})
+    try:
+        LIMITS.check_columns(len(header))
+    except UploadRefused as refused:
+        raise ImportFileError(str(refused)) from None
+    counts = Counter(header)
+    missing = [name for name in REQUIRED if name not in counts]
+    duplicated = sorted(name for name, count in counts.items() if name and count > 1)
     if missing or duplicated:
         parts = []
         if missing:
@@ -175,9 +192,42 @@ def open_table(path: str | Path) -> Table:
         )
     with path.open("rb") as handle:
         head = handle.read(SNIFF_BYTES)
-    if head.startswith(b"PK\x03\x04"):
+    if is_xlsx(head):
         return _open_xlsx(path)
     return _open_csv(path, head)
+
+
+def work_size(path: str | Path) -> int:
+    """How much there is to read: the size of a CSV, the unpacked size of a workbook (a small
+    XLSX can unpack to hundreds of megabytes). Decides whether the upload request imports it."""
+    path = Path(path)
+    with path.open("rb") as handle:
+        if not is_xlsx(handle.read(4)):
+            return path.stat().st_size
+    try:
+        return check_xlsx(path, LIMITS)
+    except UploadRefused:
+        return LIMITS.max_uncompressed_bytes + 1  # the worker reports it
+
+
+def _limited(rows: Iterator[tuple[int, dict]]) -> Iterator[tuple[int, dict]]:
+    """Stop at the first row past the limit: the file is refused, not read to its end."""
+    for count, row in enumerate(rows, start=1):
+        if count > LIMITS.max_rows:
+            try:
+                LIMITS.check_rows(count)
+            except UploadRefused as refused:
+                raise ImportFileError(str(refused)) from None
+        yield row
+
+
+def _estimate_lines(path: Path) -> int:
+    """Lines of a CSV (a cell may hold a line break: an estimate for the progress bar)."""
+    lines = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(2**20):
+            lines += chunk.count(b"\n")
+    return max(lines - 1, 0)
 
 
 def _looks_like_utf16(head: bytes) -> bool:
@@ -222,9 +272,13 @@ def _open_csv(path: Path, head: bytes) -> Table:
     def rows():
         try:
             for cells in reader:
+                if len(cells) > LIMITS.max_columns:
+                    LIMITS.check_columns(len(cells))
                 if not any(cell.strip() for cell in cells):
                     continue
                 yield reader.line_num, dict(zip(header, cells, strict=False))
+        except UploadRefused as refused:
+            raise ImportFileError(str(refused)) from None
         except UnicodeDecodeError:
             raise ImportFileError(
                 _("The file is not encoded in UTF-8 (after line %(line)d). Save it again as “CSV UTF-8”.")
@@ -236,17 +290,29 @@ def _open_csv(path: Path, head: bytes) -> Table:
                 % {"line": reader.line_num, "error": exc}
             ) from None
 
-    return Table(header=header, ignored=ignored, rows=rows(), close=handle.close)
+    return Table(
+        header=header,
+        ignored=ignored,
+        rows=_limited(rows()),
+        close=handle.close,
+        expected_rows=_estimate_lines(path),
+    )
 
 
 def _open_xlsx(path: Path) -> Table:
     from openpyxl import load_workbook
 
     try:
+        check_xlsx(path, LIMITS)
+    except UploadRefused as refused:
+        raise ImportFileError(str(refused)) from None
+    try:
         workbook = load_workbook(path, read_only=True, data_only=True)
         sheet = workbook.worksheets[0]
-        iterator = sheet.iter_rows(values_only=True)
-        header = [_normalise_header(cell) for cell in next(iterator, ())]
+        expected = max((sheet.max_row or 1) - 1, 0)  # from the sheet's declared dimension
+        # Cells past the column limit are never built (one more tells the row is too wide).
+        iterator = sheet.iter_rows(values_only=True, max_col=LIMITS.max_columns + 1)
+        header = _trimmed([_normalise_header(cell) for cell in next(iterator, ())])
     except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
         logger.info("unreadable workbook: %s", type(exc).__name__)
         raise ImportFileError(
@@ -259,12 +325,26 @@ def _open_xlsx(path: Path) -> Table:
         raise
 
     def rows():
-        for number, cells in enumerate(iterator, start=2):
-            if not any(cell not in (None, "") for cell in cells):
-                continue
-            yield number, dict(zip(header, cells, strict=False))
+        try:
+            for number, cells in enumerate(iterator, start=2):
+                if cells[-1:] not in ((None,), ("",), ()):
+                    LIMITS.check_columns(len(cells))
+                if not any(cell not in (None, "") for cell in cells):
+                    continue
+                yield number, dict(zip(header, cells, strict=False))
+        except UploadRefused as refused:
+            raise ImportFileError(str(refused)) from None
 
-    return Table(header=header, ignored=ignored, rows=rows(), close=workbook.close)
+    return Table(
+        header=header, ignored=ignored, rows=_limited(rows()), close=workbook.close, expected_rows=expected
+    )
+
+
+def _trimmed(header: list[str]) -> list[str]:
+    """A header read with ``max_col`` is padded with empty names up to it."""
+    while header and not header[-1]:
+        header.pop()
+    return header
 
 
 # --- checking one row ------------------------------------------------------------------------
@@ -387,26 +467,60 @@ class Catalogue:
         return due
 
 
+# Characters no dossier field may hold: the database refuses NUL in text, and the other
+# control characters (tab and line breaks aside) only come from damaged or hostile files.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def check_row(row: dict, catalogue: Catalogue, *, now: datetime) -> dict:
-    """The dossier fields of one row, or ValueError with every problem of the row."""
+    """The dossier fields of one row, or ValueError with every problem of the row.
+
+    The one rule set for a dossier coming from outside the desk: the import checks each row of
+    a file with it, and anything else that takes a dossier in the file's columns (one row, e.g.
+    the API) calls ``validate_row``, which adds the checks against the database.
+    """
     problems: list[str] = []
+    texts = [value for value in row.values() if isinstance(value, str)]
+    if _CONTROL.search("".join(texts)):
+        columns = [name for name, value in row.items() if isinstance(value, str) and _CONTROL.search(value)]
+        problems.append(
+            _("%(columns)s: holds a control character (such as NUL) that no text may contain.")
+            % {"columns": ", ".join(sorted(columns))}
+        )
     code = _text(row.get("ma_ho_so"))
     try:
-        parse_code(code)
+        parsed_code = parse_code(code)
     except ValueError:
+        parsed_code = None
         problems.append(
             _("ma_ho_so “%(value)s” is not a dossier code like 000.00.00.H00-YYMMDD-0001.")
-            % {"value": code[:50]}
+            % {"value": _CONTROL.sub("?", code[:50])}
         )
     procedure_code = _text(row.get("ma_thu_tuc"))
     procedure = catalogue.procedures.get(procedure_code)
     if procedure is None:
-        problems.append(_("ma_thu_tuc “%(value)s” is not in the catalogue.") % {"value": procedure_code[:40]})
+        problems.append(
+            _("ma_thu_tuc “%(value)s” is not in the catalogue.")
+            % {"value": _CONTROL.sub("?", procedure_code[:40])}
+        )
     unit_code = _text(row.get("ma_don_vi"))
     unit = catalogue.units.get(unit_code)
     if unit is None:
         problems.append(
-            _("ma_don_vi “%(value)s” is not a commune you may import for.") % {"value": unit_code[:40]}
+            _("ma_don_vi “%(value)s” is not a commune you may import for.")
+            % {"value": _CONTROL.sub("?", unit_code[:40])}
+        )
+    elif parsed_code is not None and parsed_code.prefix not in (unit.identifier, unit.code):
+        # A code names the unit that received the dossier: another unit's numbering would take
+        # that unit's codes (and its citizens' lookups) away from it.
+        problems.append(
+            _("ma_ho_so %(code)s is in the numbering of %(prefix)s, not of %(unit)s (%(identifier)s).")
+            % {
+                "code": code,
+                "prefix": parsed_code.prefix,
+                "unit": unit_code,
+                "identifier": unit.dossier_prefix,
+            }
         )
     status = _choice(STATUSES, row.get("trang_thai"))
     if status is None:
@@ -532,6 +646,16 @@ _FIELD_COLUMNS = {
 
 
 # --- running a job ---------------------------------------------------------------------------
+#
+# One pass over the file checks every row with ``check_row`` and hands the good rows to a
+# stage; the stage then checks the codes against each other and the database (repeated in the
+# file, owned by another unit), and writes everything in ONE transaction: a file is imported
+# whole or not at all, whatever its size (docs/import-format.md). Two stages:
+# - PostgreSQL: the rows are copied (COPY) into a temporary table as they are checked, the
+#   checks on codes are two set-wise statements, and the dossiers, their events, the code
+#   sequences and the week marks are written by a handful of statements, whatever the size;
+# - portable (SQLite): the checked rows are spooled to a temporary file, the codes checked a
+#   batch at a time, and the batches written by the ORM inside one transaction.
 
 
 def _batches(iterable, size):
@@ -548,50 +672,6 @@ def count_rows(path: Path) -> int:
         table.close()
 
 
-class _Checker:
-    """Checks rows in file order, including codes repeated in the file and codes owned by
-    another unit."""
-
-    def __init__(self, user, now):
-        self.catalogue = Catalogue(user)
-        self.now = now
-        self.seen: set[str] = set()
-
-    def check_batch(self, batch: list[tuple[int, dict]]) -> tuple[list[tuple[int, dict]], list[dict]]:
-        good, bad = [], []
-        checked = []
-        for line, row in batch:
-            try:
-                checked.append((line, check_row(row, self.catalogue, now=self.now)))
-            except ValueError as exc:
-                bad.append({"line": line, "message": str(exc)})
-        owners = _owners([fields["code"] for _line, fields in checked])
-        for line, fields in checked:
-            code = fields["code"]
-            if code in self.seen:
-                bad.append(
-                    {
-                        "line": line,
-                        "message": _("ma_ho_so %(code)s appears twice in the file.") % {"code": code},
-                    }
-                )
-                continue
-            self.seen.add(code)
-            owner = owners.get(code)
-            if owner is not None and owner != fields["receiving_unit_id"]:
-                bad.append(
-                    {
-                        "line": line,
-                        "message": _("ma_ho_so %(code)s already belongs to a dossier of another unit.")
-                        % {"code": code},
-                    }
-                )
-                continue
-            good.append((line, fields))
-        bad.sort(key=lambda error: error["line"])
-        return good, bad
-
-
 def _owners(codes: list[str]) -> dict[str, int]:
     """The receiving unit of each code that already belongs to a dossier."""
     if connection.vendor == "postgresql":
@@ -603,14 +683,39 @@ def _owners(codes: list[str]) -> dict[str, int]:
     return dict(Dossier.objects.filter(code__in=codes).values_list("code", "receiving_unit_id"))
 
 
+def _repeated(code: str) -> str:
+    return _("ma_ho_so %(code)s appears twice in the file.") % {"code": code}
+
+
+def _taken(code: str) -> str:
+    return _("ma_ho_so %(code)s already belongs to a dossier of another unit.") % {"code": code}
+
+
+def validate_row(row: dict, *, user, now: datetime | None = None, catalogue: Catalogue | None = None) -> dict:
+    """One dossier in the import's columns, checked as the import checks a row of a file: the
+    dossier fields, or ValueError with every problem (in Vietnamese). For a single dossier
+    coming from outside the desk (the API); ``user`` limits the units as for an import."""
+    now = now or timezone.now()
+    fields = check_row(row, catalogue or Catalogue(user), now=now)
+    owner = _owners([fields["code"]]).get(fields["code"])
+    if owner is not None and owner != fields["receiving_unit_id"]:
+        raise ValueError(_taken(fields["code"]))
+    return fields
+
+
 def _progress(job: ImportJob, **fields) -> None:
+    fields["heartbeat_at"] = timezone.now()
     for name, value in fields.items():
         setattr(job, name, value)
     ImportJob.objects.filter(pk=job.pk).update(**fields)
 
 
 def run_import(job_id: int) -> ImportJob:
-    """Run (or re-run) an import job to the end; safe to call twice for the same job."""
+    """Run (or re-run) an import job to the end; safe to call twice for the same job.
+
+    Never raises for a bad file or an unexpected error: the job ends rejected or failed, with a
+    message for the page (the upload request and the worker call it alike).
+    """
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
     if job.is_finished:
         return job
@@ -618,8 +723,9 @@ def run_import(job_id: int) -> ImportJob:
     _progress(
         job,
         status=ImportJob.Status.RUNNING,
-        phase="counting",
+        phase="checking",
         started_at=now,
+        finished_at=None,
         processed_rows=0,
         total_rows=0,
         created_count=0,
@@ -629,34 +735,33 @@ def run_import(job_id: int) -> ImportJob:
         errors=[],
         message="",
     )
-    path = Path(job.file.path)
+    stage = PostgresStage(job) if connection.vendor == "postgresql" else PortableStage(job)
     try:
-        total = count_rows(path)
-        if total == 0:
-            raise ImportFileError(_("The file has a header but no rows."))
-        _progress(job, total_rows=total, phase="checking")
-        errors, bad_lines, ignored, spool = _check_file(job, path, now)
-        error_count = len(errors)
-        stored = errors[: ImportJob.MAX_REPORTED_ERRORS]
-        if errors and job.mode == ImportJob.Mode.ALL_OR_NOTHING:
-            spool.close()
+        report, ignored = _check_file(job, Path(job.file.path), now, stage)
+        if report and job.mode == ImportJob.Mode.ALL_OR_NOTHING:
             _progress(
                 job,
                 status=ImportJob.Status.REJECTED,
                 phase="",
-                error_count=error_count,
-                errors=stored,
-                message=_("%(count)d bad rows: nothing was imported.") % {"count": error_count},
+                error_count=report.count,
+                errors=report.errors,
+                message=_("%(count)d bad rows: nothing was imported.") % {"count": report.count},
                 finished_at=timezone.now(),
             )
             return job
-        _progress(job, phase="writing", processed_rows=0, error_count=error_count, errors=stored)
-        try:
-            _write_file(job, spool, now, bad_lines)
-        finally:
-            spool.close()
+        _progress(job, phase="writing", error_count=report.count, errors=report.errors)
+        created, updated, unchanged = stage.write(now)
         message = _("Columns ignored: %(columns)s.") % {"columns": ", ".join(ignored)} if ignored else ""
-        _progress(job, status=ImportJob.Status.DONE, phase="", message=message, finished_at=timezone.now())
+        _progress(
+            job,
+            status=ImportJob.Status.DONE,
+            phase="",
+            message=message,
+            created_count=created,
+            updated_count=updated,
+            unchanged_count=unchanged,
+            finished_at=timezone.now(),
+        )
     except ImportFileError as exc:
         _progress(
             job,
@@ -673,76 +778,134 @@ def run_import(job_id: int) -> ImportJob:
             job,
             status=ImportJob.Status.FAILED,
             phase="",
-            message=_("The import stopped because of an unexpected error; nothing more was written."),
+            message=_("The import stopped because of an unexpected error; nothing was written."),
             finished_at=timezone.now(),
         )
-        raise
+    finally:
+        stage.close()
     return job
 
 
-def _check_file(job: ImportJob, path: Path, now: datetime) -> tuple[list[dict], set[int], list[str], Spool]:
-    """First pass: check every row. The checked fields of the good rows go to a temporary spool
-    file (pickled batches), so the writing pass neither re-reads nor re-checks the file and the
-    memory stays that of one batch."""
-    checker = _Checker(job.created_by, now)
-    errors: list[dict] = []
-    bad_lines: set[int] = set()
+def _check_file(job: ImportJob, path: Path, now: datetime, stage) -> tuple[ErrorReport, list[str]]:
+    """The single pass over the file: each row checked, the good ones handed to the stage,
+    the bad ones reported (the first MAX_REPORTED_ERRORS kept); then the stage's checks of the
+    codes."""
+    catalogue = Catalogue(job.created_by)
+    report = ErrorReport()
     table = open_table(path)
-    spool = Spool()
+    total = table.expected_rows
     processed = 0
     try:
         for batch in _batches(table.rows, BATCH_SIZE):
-            good, bad = checker.check_batch(batch)
-            spool.write(good)
-            errors.extend(bad)
-            bad_lines.update(error["line"] for error in bad)
+            good = []
+            for line, row in batch:
+                try:
+                    good.append((line, check_row(row, catalogue, now=now)))
+                except ValueError as exc:
+                    report.add(line, str(exc))
+            stage.add(good)
             processed += len(batch)
-            _progress(job, processed_rows=min(processed, job.total_rows))
-    except BaseException:
-        spool.close()
-        raise
+            total = max(total, processed)
+            _progress(job, processed_rows=processed, total_rows=total)
     finally:
         table.close()
-    return errors, bad_lines, table.ignored, spool
+    if processed == 0:
+        raise ImportFileError(_("The file has a header but no rows."))
+    errors, count = stage.check()
+    report.merge(errors, count)
+    _progress(job, processed_rows=processed, total_rows=processed)
+    return report, table.ignored
+
+
+def fail_stalled_jobs(*, now: datetime | None = None) -> int:
+    """Jobs left running by a worker that died (killed, out of memory, machine restarted):
+    marked failed, so that the page says so and the file can be imported again. Nothing of
+    theirs was written (a file is written in one transaction)."""
+    now = now or timezone.now()
+    stalled = ImportJob.objects.filter(status=ImportJob.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=now - STALLED_AFTER)
+        | Q(heartbeat_at__isnull=True, started_at__lt=now - STALLED_AFTER)
+    )
+    return stalled.update(
+        status=ImportJob.Status.FAILED,
+        phase="",
+        message=_("The import stopped (the background service was interrupted); nothing was written."),
+        finished_at=now,
+    )
+
+
+def restart_job(*, job: ImportJob, by) -> ImportJob:
+    """A failed job, back to waiting, to be run again from the stored file."""
+    if job.status != ImportJob.Status.FAILED:
+        raise ValueError("only a failed import is started again")
+    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.FAILED).update(
+        status=ImportJob.Status.PENDING, phase="", message="", finished_at=None, heartbeat_at=None
+    )
+    logger.info("import job %s restarted by user %s", job.pk, getattr(by, "pk", None))
+    job.refresh_from_db()
+    return job
+
+
+class PortableStage:
+    """Any database: the checked rows of each batch go to a spool file, codes repeated in the
+    file or owned by another unit are found batch by batch, and the batches are written by
+    the ORM in one transaction."""
+
+    def __init__(self, job: ImportJob):
+        self.job = job
+        self.spool = Spool()
+        self.seen: set[str] = set()
+        self.report = ErrorReport()
+
+    def add(self, good: list[tuple[int, dict]]) -> None:
+        owners = _owners([fields["code"] for _line, fields in good])
+        kept = []
+        for line, fields in good:
+            code = fields["code"]
+            if code in self.seen:
+                self.report.add(line, _repeated(code))
+                continue
+            self.seen.add(code)
+            owner = owners.get(code)
+            if owner is not None and owner != fields["receiving_unit_id"]:
+                self.report.add(line, _taken(code))
+                continue
+            kept.append(fields)
+        self.spool.write(kept)
+
+    def check(self) -> tuple[list[dict], int]:
+        return self.report.errors, self.report.count
+
+    @transaction.atomic
+    def write(self, now: datetime) -> tuple[int, int, int]:
+        totals = [0, 0, 0]
+        for rows in self.spool.read():
+            for n, count in enumerate(_write_batch(self.job, rows, now)):
+                totals[n] += count
+        return tuple(totals)
+
+    def close(self) -> None:
+        self.spool.close()
 
 
 class Spool:
-    """Checked rows between the two passes, in an anonymous temporary file."""
+    """Checked rows between the check and the writing, in an anonymous temporary file."""
 
     def __init__(self):
         self.file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
         self.batches = 0
 
-    def write(self, good: list[tuple[int, dict]]) -> None:
-        pickle.dump(good, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+    def write(self, rows: list[dict]) -> None:
+        pickle.dump(rows, self.file, protocol=pickle.HIGHEST_PROTOCOL)
         self.batches += 1
 
-    def read(self) -> Iterator[list[tuple[int, dict]]]:
+    def read(self) -> Iterator[list[dict]]:
         self.file.seek(0)
         for _batch in range(self.batches):
             yield pickle.load(self.file)  # noqa: S301 - our own file, written just before
 
     def close(self) -> None:
         self.file.close()
-
-
-def _write_file(job: ImportJob, spool: Spool, now: datetime, bad_lines: set[int]) -> None:
-    write_batch = _PostgresBatchWriter(job, now) if connection.vendor == "postgresql" else None
-    processed = 0
-    for good in spool.read():
-        rows = [fields for line, fields in good if line not in bad_lines]
-        if write_batch is None:
-            created, updated, unchanged = _write_batch(job, rows, now)
-        else:
-            created, updated, unchanged = write_batch(rows)
-        processed += len(good)
-        _progress(
-            job,
-            processed_rows=min(processed, job.total_rows),
-            created_count=job.created_count + created,
-            updated_count=job.updated_count + updated,
-            unchanged_count=job.unchanged_count + unchanged,
-        )
 
 
 @transaction.atomic
@@ -831,102 +994,166 @@ def _updated_details(job: ImportJob, differences: list[str]) -> dict:
     }
 
 
-class _PostgresBatchWriter:
-    """Writes one batch of checked rows on PostgreSQL in a handful of statements, whatever its
-    size: the rows are copied (``COPY``) into a temporary table, known codes that changed are
-    locked and compared column by column in SQL, new codes are inserted with their
-    ``dossier.imported`` events and the code sequences moved forward in one statement, and the
-    changed dossiers are updated in one more. Same result as ``_write_batch`` (the portable
-    path, used on SQLite), without building a model instance per row."""
+class PostgresStage:
+    """PostgreSQL: the checked rows are copied into a temporary table as the file is read; the
+    codes are checked in two set-wise statements; the file is written in one transaction by a
+    handful of statements, whatever its size:
 
-    TABLE = "import_batch"
+    1. known codes whose imported fields differ are locked (in code order, so two imports
+       sharing dossiers lock them in the same order), updated, and given their
+       ``dossier.import_updated`` events listing the changed fields;
+    2. new codes are inserted with their ``dossier.imported`` events and the code sequences
+       moved forward;
+    3. the (unit, week) pairs whose figures changed — the weeks of every written dossier, as it
+       was and as it is — are worked out in one statement and marked with
+       ``communes.weekmarks.mark_weeks``.
 
-    def __init__(self, job: ImportJob, now: datetime):
+    The temporary table lives as long as the job runs in this session (the progress of the
+    checking is committed between batches) and is dropped at the end.
+    """
+
+    TABLE = "import_staging"
+    TOUCHED = "import_touched"
+
+    def __init__(self, job: ImportJob):
         self.job = job
-        self.now = now
-        self.actor_id = job.created_by_id
         self.prefixes: dict[int, str] = {}  # unit id -> dossier_prefix, loaded as units appear
+        self.staged = 0
+        self.good = 0
         quote = connection.ops.quote_name
         meta = Dossier._meta
-        self.columns = ["code", *IMPORTED_FIELDS, "tracking_pin"]
-        self.create_table = (
-            f"CREATE TEMPORARY TABLE {self.TABLE} (position integer, "
-            + ", ".join(f"{quote(name)} {meta.get_field(name).db_type(connection)}" for name in self.columns)
-            + ", sequence_unit_id bigint, sequence_day date, sequence_number integer) ON COMMIT DROP"
-        )
+        self.columns = ["code", *IMPORTED_FIELDS]
+        self.create_tables = [
+            f"DROP TABLE IF EXISTS {self.TABLE}, {self.TOUCHED}",
+            f"CREATE TEMPORARY TABLE {self.TABLE} (line integer NOT NULL, bad boolean NOT NULL DEFAULT false,"
+            + ", ".join(f" {quote(name)} {meta.get_field(name).db_type(connection)}" for name in self.columns)
+            + ", tracking_pin varchar(6), sequence_unit_id bigint, sequence_day date,"
+            " sequence_number integer)",
+            f"CREATE TEMPORARY TABLE {self.TOUCHED} (receiving_unit_id bigint, received_at timestamptz, "
+            "due_date date, finished_at timestamptz, returned_at timestamptz)",
+        ]
         self.copy = (
-            f"COPY {self.TABLE} (position, {', '.join(map(quote, self.columns))}, "
-            "sequence_unit_id, sequence_day, sequence_number) FROM STDIN"
+            f"COPY {self.TABLE} (line, {', '.join(map(quote, self.columns))}, "
+            "tracking_pin, sequence_unit_id, sequence_day, sequence_number) FROM STDIN"
         )
         dossiers = quote(meta.db_table)
-        differs = [f"d.{quote(name)} IS DISTINCT FROM t.{quote(name)}" for name in IMPORTED_FIELDS]
-        # Known codes of the batch that would change, locked for the update; a code owned by
-        # another unit (the check reported it) is returned too, to be left alone. The lateral
-        # subquery with FOR UPDATE is never turned into a join, so each row of the batch is one
-        # probe of the code index, whatever the planner estimates (a hash join would read the
-        # whole dossier table for every batch).
-        self.changed = (
-            f"SELECT d.* FROM {self.TABLE} t, LATERAL ("  # noqa: S608
-            f"SELECT d.id, d.receiving_unit_id = t.receiving_unit_id, t.status, {', '.join(differs)} "
-            f"FROM {dossiers} d WHERE d.code = t.code AND (d.receiving_unit_id <> t.receiving_unit_id "
-            f"OR ({', '.join(f'd.{quote(n)}' for n in IMPORTED_FIELDS)}) "
-            f"IS DISTINCT FROM ({', '.join(f't.{quote(n)}' for n in IMPORTED_FIELDS)})) "
-            "FOR UPDATE) d ORDER BY t.position"
-        )
-        # New codes: every column of the dossier, from the batch table or as a new dossier
-        # gets it (created_by, created_at, defaults), with its event and the sequences.
-        insert_columns, values = [], []
-        for field in meta.concrete_fields:
-            if field.primary_key:
-                continue
-            insert_columns.append(quote(field.column))
-            if field.attname in self.columns:
-                values.append(f"t.{quote(field.attname)}")
-            elif field.attname == "original_due_date":
-                values.append("t.due_date")
-            elif field.attname == "created_by_id":
-                values.append("%(actor)s")
-            elif field.attname in ("created_at", "updated_at"):
-                values.append("%(written_at)s")
-            else:
-                values.append(f"%(default_{field.attname})s")
-        self.defaults = {
-            f"default_{field.attname}": field.get_default()
-            for field in meta.concrete_fields
-            if not field.primary_key
-            and field.attname not in self.columns
-            and field.attname not in ("original_due_date", "created_by_id", "created_at", "updated_at")
-        }
         events = quote(DossierEvent._meta.db_table)
         sequences = quote(DossierCodeSequence._meta.db_table)
+        week_fields = ", ".join(quote(name) for name in DOSSIER_FIELDS)
+        # Repeated codes (every occurrence after the first) and codes of another unit's dossier.
+        self.mark_bad = (
+            f"UPDATE {self.TABLE} s SET bad = true FROM ("  # noqa: S608 - names from the models
+            f" SELECT line, count(*) OVER (PARTITION BY code ORDER BY line) > 1 AS repeated"
+            f" FROM {self.TABLE}) r"
+            f" WHERE r.line = s.line AND (r.repeated OR EXISTS (SELECT 1 FROM {dossiers} d"
+            f" WHERE d.code = s.code AND d.receiving_unit_id <> s.receiving_unit_id))"
+        )
+        self.bad_rows = (
+            f"SELECT s.line, s.code, count(*) OVER (PARTITION BY s.code ORDER BY s.line) > 1,"  # noqa: S608
+            f" EXISTS (SELECT 1 FROM {dossiers} d WHERE d.code = s.code"
+            f" AND d.receiving_unit_id <> s.receiving_unit_id)"
+            f" FROM {self.TABLE} s WHERE s.code IN (SELECT code FROM {self.TABLE} WHERE bad)"
+            f" ORDER BY s.line"
+        )
+        differs = " OR ".join(f"d.{quote(n)} IS DISTINCT FROM s.{quote(n)}" for n in IMPORTED_FIELDS)
+        # The changed fields as _updated_details names them: "_id" dropped, the identity number last.
+        named = [n for n in IMPORTED_FIELDS if n != "applicant_id_number"] + ["applicant_id_number"]
+        changed_names = ", ".join(
+            f"CASE WHEN d.{quote(n)} IS DISTINCT FROM s.{quote(n)} THEN '{n.removesuffix('_id')}' END"
+            for n in named
+        )
+        assignments = ", ".join(f"{quote(n)} = s.{quote(n)}" for n in IMPORTED_FIELDS)
+        self.update = (
+            f"WITH old AS ("  # noqa: S608
+            f" SELECT d.id, {', '.join(f'd.{quote(n)}' for n in DOSSIER_FIELDS)},"
+            f" array_remove(ARRAY[{changed_names}], NULL) AS fields"
+            f" FROM {self.TABLE} s JOIN {dossiers} d ON d.code = s.code"
+            f" WHERE NOT s.bad AND d.receiving_unit_id = s.receiving_unit_id AND ({differs})"
+            f" ORDER BY d.code FOR UPDATE OF d"
+            f"), updated AS ("
+            f" UPDATE {dossiers} d SET {assignments},"
+            " original_due_date = CASE WHEN d.original_due_date IS NULL"
+            " OR s.due_date < d.original_due_date THEN s.due_date ELSE d.original_due_date END,"
+            f" version = d.version + 1, updated_at = %(written_at)s"
+            f" FROM old, {self.TABLE} s WHERE d.id = old.id AND s.code = d.code AND NOT s.bad"
+            f" RETURNING d.id, d.status, old.fields, {', '.join(f'd.{quote(n)}' for n in DOSSIER_FIELDS)},"
+            f" {', '.join(f'old.{quote(n)} AS old_{n}' for n in DOSSIER_FIELDS)}"
+            f"), events AS ("
+            f" INSERT INTO {events} (dossier_id, actor_id, at, action, from_status, to_status, details)"
+            f" SELECT id, %(actor)s, %(now)s, 'dossier.import_updated', NULL, status,"
+            f" jsonb_build_object('import', %(job)s, 'fields', to_jsonb(fields)) FROM updated ORDER BY id"
+            f"), touched AS ("
+            f" INSERT INTO {self.TOUCHED} ({week_fields})"
+            f" SELECT {week_fields} FROM updated"
+            f" UNION ALL SELECT {', '.join(f'old_{n}' for n in DOSSIER_FIELDS)} FROM updated"
+            f") SELECT count(*) FROM updated"
+        )
+        # New codes: every column of the dossier, from the staging table or as a new dossier
+        # gets it (created_by, created_at, defaults), with its event and the sequences.
+        insert_columns, values = [], []
+        for model_field in meta.concrete_fields:
+            if model_field.primary_key:
+                continue
+            insert_columns.append(quote(model_field.column))
+            if model_field.attname in (*self.columns, "tracking_pin"):
+                values.append(f"s.{quote(model_field.attname)}")
+            elif model_field.attname == "original_due_date":
+                values.append("s.due_date")
+            elif model_field.attname == "created_by_id":
+                values.append("%(actor)s")
+            elif model_field.attname in ("created_at", "updated_at"):
+                values.append("%(written_at)s")
+            else:
+                values.append(f"%(default_{model_field.attname})s")
+        self.defaults = {
+            f"default_{model_field.attname}": model_field.get_default()
+            for model_field in meta.concrete_fields
+            if not model_field.primary_key
+            and model_field.attname not in (*self.columns, "tracking_pin")
+            and model_field.attname not in ("original_due_date", "created_by_id", "created_at", "updated_at")
+        }
         self.insert = (
             f"WITH created AS ("  # noqa: S608
             f" INSERT INTO {dossiers} ({', '.join(insert_columns)})"
-            f" SELECT {', '.join(values)} FROM {self.TABLE} t"
-            # OFFSET 0 keeps the check a probe of the code index per row (as above).
-            f" WHERE NOT EXISTS (SELECT 1 FROM {dossiers} d WHERE d.code = t.code OFFSET 0)"
-            f" ORDER BY t.position ON CONFLICT (code) DO NOTHING RETURNING id, code, status"
+            f" SELECT {', '.join(values)} FROM {self.TABLE} s"
+            f" WHERE NOT s.bad AND NOT EXISTS (SELECT 1 FROM {dossiers} d WHERE d.code = s.code)"
+            # In code order: neighbouring entries of the code and unit indexes, fewer pages.
+            f" ORDER BY s.code ON CONFLICT (code) DO NOTHING RETURNING id, code, status, {week_fields}"
             f"), events AS ("
             f" INSERT INTO {events} (dossier_id, actor_id, at, action, from_status, to_status, details)"
             f" SELECT id, %(actor)s, %(now)s, 'dossier.imported', NULL, status, %(details)s::jsonb"
             f" FROM created ORDER BY id"
             f"), sequences AS ("
-            f" INSERT INTO {sequences} AS s (unit_id, day, last_number)"
-            f" SELECT t.sequence_unit_id, t.sequence_day, max(t.sequence_number)"
-            f" FROM created c JOIN {self.TABLE} t ON t.code = c.code"
-            f" WHERE t.sequence_day IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"
+            f" INSERT INTO {sequences} AS q (unit_id, day, last_number)"
+            f" SELECT s.sequence_unit_id, s.sequence_day, max(s.sequence_number)"
+            f" FROM created c JOIN {self.TABLE} s ON s.code = c.code"
+            f" WHERE s.sequence_day IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"
             f" ON CONFLICT (unit_id, day) DO UPDATE"
-            f" SET last_number = GREATEST(s.last_number, excluded.last_number)"
+            f" SET last_number = GREATEST(q.last_number, excluded.last_number)"
+            f"), touched AS ("
+            f" INSERT INTO {self.TOUCHED} ({week_fields}) SELECT {week_fields} FROM created"
             f") SELECT count(*) FROM created"
         )
-        assignments = [f"{quote(name)} = t.{quote(name)}" for name in IMPORTED_FIELDS]
-        self.update = (
-            f"UPDATE {dossiers} d SET {', '.join(assignments)}, "  # noqa: S608
-            "original_due_date = CASE WHEN d.original_due_date IS NULL "
-            "OR t.due_date < d.original_due_date THEN t.due_date ELSE d.original_due_date END, "
-            f"version = d.version + 1 FROM {self.TABLE} t WHERE t.code = d.code AND d.id = ANY(%s)"
+        # Codes another unit took between the check and the writing (left alone).
+        self.taken = (
+            f"SELECT count(*) FROM {self.TABLE} s JOIN {dossiers} d ON d.code = s.code"  # noqa: S608
+            f" WHERE NOT s.bad AND d.receiving_unit_id <> s.receiving_unit_id"
         )
-        self.copy_events = f"COPY {events} (dossier_id, actor_id, at, action, to_status, details) FROM STDIN"
+        # The weeks of the written dossiers, as communes.weekmarks.dossier_weeks works them out
+        # for one dossier: received, finished and returned weeks, and the weeks from the due date
+        # (not before the reception) to the close, or to this week, in which it may be overdue.
+        local = "AT TIME ZONE 'Asia/Ho_Chi_Minh'"
+        week = "date_trunc('week', t.{} " + local + ")"
+        self.weeks = (
+            f"SELECT DISTINCT t.receiving_unit_id, w.monday::date FROM {self.TOUCHED} t, LATERAL ("  # noqa: S608
+            f" SELECT {week.format('received_at')} UNION ALL SELECT {week.format('finished_at')}"
+            f" UNION ALL SELECT {week.format('returned_at')}"
+            f" UNION ALL SELECT generate_series(greatest(date_trunc('week', t.due_date::timestamp),"
+            f" {week.format('received_at')}), coalesce(least({week.format('finished_at')},"
+            f" {week.format('returned_at')}), %(this_week)s::timestamp), interval '7 days')"
+            f") w (monday) WHERE t.received_at IS NOT NULL AND w.monday IS NOT NULL"
+        )
+        assert str(workdays.TZ) == "Asia/Ho_Chi_Minh"  # the zone written into the statement above
 
     def _sequence(self, code: str, unit_id: int) -> tuple:
         """(unit, day, number) when the code is in the unit's own numbering, else NULLs."""
@@ -935,75 +1162,88 @@ class _PostgresBatchWriter:
             return None, None, None
         return unit_id, parsed.day, parsed.number
 
-    @transaction.atomic
-    def __call__(self, rows: list[dict]) -> tuple[int, int, int]:
-        if not rows:
-            return 0, 0, 0
-        columns = self.columns[:-1]
-        units = {fields["receiving_unit_id"] for fields in rows} - self.prefixes.keys()
+    def add(self, good: list[tuple[int, dict]]) -> None:
+        if not self.staged:
+            with connection.cursor() as cursor:
+                for statement in self.create_tables:
+                    cursor.execute(statement)
+        self.staged += 1
+        if not good:
+            return
+        units = {fields["receiving_unit_id"] for _line, fields in good} - self.prefixes.keys()
         for unit in AdministrativeUnit.objects.filter(pk__in=units).only("code", "identifier"):
             self.prefixes[unit.pk] = unit.dossier_prefix
+        columns = self.columns
+        with connection.cursor() as cursor, cursor.copy(self.copy) as copy:
+            for line, fields in good:
+                copy.write_row(
+                    (
+                        line,
+                        *[fields[name] for name in columns],
+                        new_tracking_pin(),
+                        *self._sequence(fields["code"], fields["receiving_unit_id"]),
+                    )
+                )
+        self.good += len(good)
+
+    def check(self) -> tuple[list[dict], int]:
+        """Codes repeated in the file and codes of another unit's dossier: the rows are marked
+        bad (left out of the writing) and the first MAX_REPORTED_ERRORS of them reported."""
+        if not self.good:
+            return [], 0
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE INDEX ON {self.TABLE} (code, line)")
+            cursor.execute(f"ANALYZE {self.TABLE}")
+            cursor.execute(self.mark_bad)
+            count = cursor.rowcount
+            if not count:
+                return [], 0
+            cursor.execute(self.bad_rows)
+            errors = []
+            while len(errors) < MAX_REPORTED_ERRORS and (row := cursor.fetchone()):
+                line, code, repeated, taken = row
+                if repeated or taken:
+                    errors.append(
+                        {
+                            "line": line,
+                            "message": " ".join([*[_repeated(code)] * repeated, *[_taken(code)] * taken]),
+                        }
+                    )
+        self.good -= count
+        return errors, count
+
+    @transaction.atomic
+    def write(self, now: datetime) -> tuple[int, int, int]:
+        if not self.good:
+            return 0, 0, 0
+        params = {
+            "actor": self.job.created_by_id,
+            "job": self.job.pk,
+            "now": now,
+            "written_at": timezone.now(),
+            "details": json.dumps(_imported_details(self.job)),
+            **self.defaults,
+        }
         with connection.cursor() as cursor:
             # Short statements: compiling them (JIT) would cost more than running them.
             cursor.execute("SET LOCAL jit = off")
-            cursor.execute(self.create_table)
-            # In code order, so that two imports lock the dossiers they share in the same order;
-            # the position keeps the file's order for the ids of new dossiers and the events.
-            ordered = sorted(enumerate(rows), key=lambda item: item[1]["code"])
-            with cursor.copy(self.copy) as copy:
-                for position, fields in ordered:
-                    copy.write_row(
-                        (
-                            position,
-                            *[fields[name] for name in columns],
-                            new_tracking_pin(),
-                            *self._sequence(fields["code"], fields["receiving_unit_id"]),
-                        )
-                    )
-            cursor.execute(self.changed)
-            known = cursor.fetchall()
-            changed = [
-                (dossier_id, status, list(compress(IMPORTED_FIELDS, flags)))
-                for dossier_id, same_unit, status, *flags in known
-                if same_unit  # never move a dossier between units (the check reported it)
-            ]
-            other_unit = len(known) - len(changed)
-            cursor.execute(
-                self.insert,
-                {
-                    "actor": self.actor_id,
-                    "now": self.now,
-                    "written_at": timezone.now(),
-                    "details": json.dumps(_imported_details(self.job)),
-                    **self.defaults,
-                },
-            )
+            cursor.execute(self.update, params)
+            updated = cursor.fetchone()[0]
+            cursor.execute(self.insert, params)
             created = cursor.fetchone()[0]
-            ids = [dossier_id for dossier_id, _status, _diff in changed]
-            # The changed dossiers as they were (their old weeks change too), read before the update.
-            before = list(Dossier.objects.filter(pk__in=ids).values(*DOSSIER_FIELDS)) if ids else []
-            if changed:
-                cursor.execute(self.update, [ids])
-                with cursor.copy(self.copy_events) as copy:
-                    for dossier_id, status, differences in changed:
-                        copy.write_row(
-                            (
-                                dossier_id,
-                                self.actor_id,
-                                self.now,
-                                "dossier.import_updated",
-                                status,
-                                json.dumps(_updated_details(self.job, differences)),
-                            )
-                        )
-            # Dropped here rather than at commit: the batch may run inside an outer transaction
-            # (a test, or a caller's atomic block), where it is only a savepoint.
-            cursor.execute(f"DROP TABLE {self.TABLE}")
-        unchanged = len(rows) - created - len(changed) - other_unit
-        # The batch's rows as they now are (created, changed, or unchanged: marking an unchanged
-        # dossier's weeks only recounts them), and the changed ones as they were.
-        mark_dossiers([*before, *rows])
-        return created, len(changed), unchanged
+            cursor.execute(self.taken, params)
+            taken = cursor.fetchone()[0]
+            this_week = monday_of(timezone.now())
+            cursor.execute(self.weeks, {"this_week": this_week})
+            mark_weeks(cursor.fetchall())
+        # Rows whose code another unit took after the check are left alone (neither counted
+        # as created nor as updated), like the unchanged ones.
+        return created, updated, self.good - created - updated - taken
+
+    def close(self) -> None:
+        if self.staged:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}, {self.TOUCHED}")
 
 
 def _bump_sequences(dossiers: list[Dossier]) -> None:

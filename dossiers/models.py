@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from communes.models import AdministrativeUnit
+from core import uploads
 from core.models import Event
 from dossiers import statuses
 from dossiers.statuses import Status
@@ -407,8 +408,11 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # Last sign of life of the process running the job: a running job that stops reporting
+    # has lost its worker (dossiers.importing.fail_stalled_jobs).
+    heartbeat_at = models.DateTimeField(_("last progress"), null=True, blank=True)
 
-    MAX_REPORTED_ERRORS = 1000
+    MAX_REPORTED_ERRORS = uploads.MAX_REPORTED_ERRORS
 
     class Meta:
         verbose_name = _("import")

@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import scoping
 from accounts.models import Role
@@ -543,7 +543,7 @@ def import_upload(request):
             )
         else:
             job = importing.create_job(by=request.user, uploaded_file=upload, mode=form.cleaned_data["mode"])
-            if job.size <= importing.INLINE_IMPORT_BYTES:
+            if importing.work_size(job.file.path) <= importing.INLINE_IMPORT_BYTES:
                 importing.run_import(job.pk)
             else:
                 _queue_import(job)
@@ -569,6 +569,22 @@ def _job_for(request, pk: int) -> ImportJob:
 @role_required(*DESK_ROLES)
 def import_detail(request, pk: int):
     return render(request, "dossiers/import_detail.html", {"job": _job_for(request, pk)})
+
+
+@role_required(*DESK_ROLES)
+@require_POST
+def import_restart(request, pk: int):
+    """Start a failed import again (its worker died, or an unexpected error stopped it)."""
+    job = _job_for(request, pk)
+    if job.status != ImportJob.Status.FAILED:
+        messages.error(request, _("Only an import that failed can be started again."))
+        return redirect("dossiers:import_detail", pk=job.pk)
+    importing.restart_job(job=job, by=request.user)
+    if importing.work_size(job.file.path) <= importing.INLINE_IMPORT_BYTES:
+        importing.run_import(job.pk)
+    else:
+        _queue_import(job)
+    return redirect("dossiers:import_detail", pk=job.pk)
 
 
 @role_required(*DESK_ROLES)
