@@ -258,10 +258,10 @@ def test_a_workbook_that_unpacks_past_the_limit_is_refused_before_reading(post_m
 def test_a_workbook_that_declares_too_many_rows_is_refused_before_reading(post_manager, monkeypatch):
     from communes import spreadsheets
 
-    data = _workbook([HEADER.split(",")] + [["BD-%d" % n, "Điểm", "agent", "19111"] for n in range(10_001)])
+    data = _workbook([HEADER.split(",")] + [[f"BD-{n}", "Điểm", "agent", "19111"] for n in range(10_001)])
     reads = []
     monkeypatch.setattr(spreadsheets, "load_workbook", lambda *a, **k: reads.append(1))
-    [(line, message)] = errors_of(lambda: import_post_offices(by=post_manager, data=data, filename="x.xlsx"))
+    [(_line, message)] = errors_of(lambda: import_post_offices(by=post_manager, data=data, filename="x.xlsx"))
     assert "10,000" in message and "dòng" in message
     assert reads == []
 

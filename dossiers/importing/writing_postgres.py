@@ -1,0 +1,268 @@
+"""Writing an import on PostgreSQL: a temporary staging table filled by COPY as the file is
+checked, the codes checked set-wise, and the whole file written in one transaction."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from communes.models import AdministrativeUnit
+from communes.weekmarks import DOSSIER_FIELDS, mark_weeks, monday_of
+from core.uploads import MAX_REPORTED_ERRORS
+from dossiers import workdays
+from dossiers.codes import parse_code
+from dossiers.importing.checking import repeated_message, taken_message
+from dossiers.importing.writing import IMPORTED_FIELDS, _imported_details
+from dossiers.models import Dossier, DossierCodeSequence, DossierEvent, ImportJob
+from dossiers.services import new_tracking_pin
+
+
+class PostgresStage:
+    """PostgreSQL: the checked rows are copied into a temporary table as the file is read; the
+    codes are checked in two set-wise statements; the file is written in one transaction by a
+    handful of statements, whatever its size:
+
+    1. known codes whose imported fields differ are locked (in code order, so two imports
+       sharing dossiers lock them in the same order), updated, and given their
+       ``dossier.import_updated`` events listing the changed fields;
+    2. new codes are inserted with their ``dossier.imported`` events and the code sequences
+       moved forward;
+    3. the (unit, week) pairs whose figures changed — the weeks of every written dossier, as it
+       was and as it is — are worked out in one statement and marked with
+       ``communes.weekmarks.mark_weeks``.
+
+    The temporary table lives as long as the job runs in this session (the progress of the
+    checking is committed between batches) and is dropped at the end.
+    """
+
+    TABLE = "import_staging"
+    TOUCHED = "import_touched"
+
+    def __init__(self, job: ImportJob):
+        self.job = job
+        self.prefixes: dict[int, str] = {}  # unit id -> dossier_prefix, loaded as units appear
+        self.staged = 0
+        self.good = 0
+        quote = connection.ops.quote_name
+        meta = Dossier._meta
+        self.columns = ["code", *IMPORTED_FIELDS]
+        self.create_tables = [
+            f"DROP TABLE IF EXISTS {self.TABLE}, {self.TOUCHED}",
+            f"CREATE TEMPORARY TABLE {self.TABLE} (line integer NOT NULL, bad boolean NOT NULL DEFAULT false,"
+            + ", ".join(f" {quote(name)} {meta.get_field(name).db_type(connection)}" for name in self.columns)
+            + ", tracking_pin varchar(6), sequence_unit_id bigint, sequence_day date,"
+            " sequence_number integer)",
+            f"CREATE TEMPORARY TABLE {self.TOUCHED} (receiving_unit_id bigint, received_at timestamptz, "
+            "due_date date, finished_at timestamptz, returned_at timestamptz)",
+        ]
+        self.copy = (
+            f"COPY {self.TABLE} (line, {', '.join(map(quote, self.columns))}, "
+            "tracking_pin, sequence_unit_id, sequence_day, sequence_number) FROM STDIN"
+        )
+        dossiers = quote(meta.db_table)
+        events = quote(DossierEvent._meta.db_table)
+        sequences = quote(DossierCodeSequence._meta.db_table)
+        week_fields = ", ".join(quote(name) for name in DOSSIER_FIELDS)
+        # Repeated codes (every occurrence after the first) and codes of another unit's dossier.
+        self.mark_bad = (
+            f"UPDATE {self.TABLE} s SET bad = true FROM ("  # noqa: S608 - names from the models
+            f" SELECT line, count(*) OVER (PARTITION BY code ORDER BY line) > 1 AS repeated"
+            f" FROM {self.TABLE}) r"
+            f" WHERE r.line = s.line AND (r.repeated OR EXISTS (SELECT 1 FROM {dossiers} d"
+            f" WHERE d.code = s.code AND d.receiving_unit_id <> s.receiving_unit_id))"
+        )
+        self.bad_rows = (
+            f"SELECT s.line, s.code, count(*) OVER (PARTITION BY s.code ORDER BY s.line) > 1,"  # noqa: S608
+            f" EXISTS (SELECT 1 FROM {dossiers} d WHERE d.code = s.code"
+            f" AND d.receiving_unit_id <> s.receiving_unit_id)"
+            f" FROM {self.TABLE} s WHERE s.code IN (SELECT code FROM {self.TABLE} WHERE bad)"
+            f" ORDER BY s.line"
+        )
+        differs = " OR ".join(f"d.{quote(n)} IS DISTINCT FROM s.{quote(n)}" for n in IMPORTED_FIELDS)
+        # The changed fields as _updated_details names them: "_id" dropped, the identity number last.
+        named = [n for n in IMPORTED_FIELDS if n != "applicant_id_number"] + ["applicant_id_number"]
+        changed_names = ", ".join(
+            f"CASE WHEN d.{quote(n)} IS DISTINCT FROM s.{quote(n)} THEN '{n.removesuffix('_id')}' END"
+            for n in named
+        )
+        assignments = ", ".join(f"{quote(n)} = s.{quote(n)}" for n in IMPORTED_FIELDS)
+        self.update = (
+            f"WITH old AS ("  # noqa: S608
+            f" SELECT d.id, {', '.join(f'd.{quote(n)}' for n in DOSSIER_FIELDS)},"
+            f" array_remove(ARRAY[{changed_names}], NULL) AS fields"
+            f" FROM {self.TABLE} s JOIN {dossiers} d ON d.code = s.code"
+            f" WHERE NOT s.bad AND d.receiving_unit_id = s.receiving_unit_id AND ({differs})"
+            f" ORDER BY d.code FOR UPDATE OF d"
+            f"), updated AS ("
+            f" UPDATE {dossiers} d SET {assignments},"
+            " original_due_date = CASE WHEN d.original_due_date IS NULL"
+            " OR s.due_date < d.original_due_date THEN s.due_date ELSE d.original_due_date END,"
+            f" version = d.version + 1, updated_at = %(written_at)s"
+            f" FROM old, {self.TABLE} s WHERE d.id = old.id AND s.code = d.code AND NOT s.bad"
+            f" RETURNING d.id, d.status, old.fields, {', '.join(f'd.{quote(n)}' for n in DOSSIER_FIELDS)},"
+            f" {', '.join(f'old.{quote(n)} AS old_{n}' for n in DOSSIER_FIELDS)}"
+            f"), events AS ("
+            f" INSERT INTO {events} (dossier_id, actor_id, at, action, from_status, to_status, details)"
+            f" SELECT id, %(actor)s, %(now)s, 'dossier.import_updated', NULL, status,"
+            f" jsonb_build_object('import', %(job)s, 'fields', to_jsonb(fields)) FROM updated ORDER BY id"
+            f"), touched AS ("
+            f" INSERT INTO {self.TOUCHED} ({week_fields})"
+            f" SELECT {week_fields} FROM updated"
+            f" UNION ALL SELECT {', '.join(f'old_{n}' for n in DOSSIER_FIELDS)} FROM updated"
+            f") SELECT count(*) FROM updated"
+        )
+        # New codes: every column of the dossier, from the staging table or as a new dossier
+        # gets it (created_by, created_at, defaults), with its event and the sequences.
+        insert_columns, values = [], []
+        for model_field in meta.concrete_fields:
+            if model_field.primary_key:
+                continue
+            insert_columns.append(quote(model_field.column))
+            if model_field.attname in (*self.columns, "tracking_pin"):
+                values.append(f"s.{quote(model_field.attname)}")
+            elif model_field.attname == "original_due_date":
+                values.append("s.due_date")
+            elif model_field.attname == "created_by_id":
+                values.append("%(actor)s")
+            elif model_field.attname in ("created_at", "updated_at"):
+                values.append("%(written_at)s")
+            else:
+                values.append(f"%(default_{model_field.attname})s")
+        self.defaults = {
+            f"default_{model_field.attname}": model_field.get_default()
+            for model_field in meta.concrete_fields
+            if not model_field.primary_key
+            and model_field.attname not in (*self.columns, "tracking_pin")
+            and model_field.attname not in ("original_due_date", "created_by_id", "created_at", "updated_at")
+        }
+        self.insert = (
+            f"WITH created AS ("  # noqa: S608
+            f" INSERT INTO {dossiers} ({', '.join(insert_columns)})"
+            f" SELECT {', '.join(values)} FROM {self.TABLE} s"
+            f" WHERE NOT s.bad AND NOT EXISTS (SELECT 1 FROM {dossiers} d WHERE d.code = s.code)"
+            # In code order: neighbouring entries of the code and unit indexes, fewer pages.
+            f" ORDER BY s.code ON CONFLICT (code) DO NOTHING RETURNING id, code, status, {week_fields}"
+            f"), events AS ("
+            f" INSERT INTO {events} (dossier_id, actor_id, at, action, from_status, to_status, details)"
+            f" SELECT id, %(actor)s, %(now)s, 'dossier.imported', NULL, status, %(details)s::jsonb"
+            f" FROM created ORDER BY id"
+            f"), sequences AS ("
+            f" INSERT INTO {sequences} AS q (unit_id, day, last_number)"
+            f" SELECT s.sequence_unit_id, s.sequence_day, max(s.sequence_number)"
+            f" FROM created c JOIN {self.TABLE} s ON s.code = c.code"
+            f" WHERE s.sequence_day IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"
+            f" ON CONFLICT (unit_id, day) DO UPDATE"
+            f" SET last_number = GREATEST(q.last_number, excluded.last_number)"
+            f"), touched AS ("
+            f" INSERT INTO {self.TOUCHED} ({week_fields}) SELECT {week_fields} FROM created"
+            f") SELECT count(*) FROM created"
+        )
+        # Codes another unit took between the check and the writing (left alone).
+        self.taken = (
+            f"SELECT count(*) FROM {self.TABLE} s JOIN {dossiers} d ON d.code = s.code"  # noqa: S608
+            f" WHERE NOT s.bad AND d.receiving_unit_id <> s.receiving_unit_id"
+        )
+        # The weeks of the written dossiers, as communes.weekmarks.dossier_weeks works them out
+        # for one dossier: received, finished and returned weeks, and the weeks from the due date
+        # (not before the reception) to the close, or to this week, in which it may be overdue.
+        local = "AT TIME ZONE 'Asia/Ho_Chi_Minh'"
+        week = "date_trunc('week', t.{} " + local + ")"
+        self.weeks = (
+            f"SELECT DISTINCT t.receiving_unit_id, w.monday::date FROM {self.TOUCHED} t, LATERAL ("  # noqa: S608
+            f" SELECT {week.format('received_at')} UNION ALL SELECT {week.format('finished_at')}"
+            f" UNION ALL SELECT {week.format('returned_at')}"
+            f" UNION ALL SELECT generate_series(greatest(date_trunc('week', t.due_date::timestamp),"
+            f" {week.format('received_at')}), coalesce(least({week.format('finished_at')},"
+            f" {week.format('returned_at')}), %(this_week)s::timestamp), interval '7 days')"
+            f") w (monday) WHERE t.received_at IS NOT NULL AND w.monday IS NOT NULL"
+        )
+        assert str(workdays.TZ) == "Asia/Ho_Chi_Minh"  # the zone written into the statement above
+
+    def _sequence(self, code: str, unit_id: int) -> tuple:
+        """(unit, day, number) when the code is in the unit's own numbering, else NULLs."""
+        parsed = parse_code(code)
+        if parsed.prefix != self.prefixes[unit_id]:
+            return None, None, None
+        return unit_id, parsed.day, parsed.number
+
+    def add(self, good: list[tuple[int, dict]]) -> None:
+        if not self.staged:
+            with connection.cursor() as cursor:
+                for statement in self.create_tables:
+                    cursor.execute(statement)
+        self.staged += 1
+        if not good:
+            return
+        units = {fields["receiving_unit_id"] for _line, fields in good} - self.prefixes.keys()
+        for unit in AdministrativeUnit.objects.filter(pk__in=units).only("code", "identifier"):
+            self.prefixes[unit.pk] = unit.dossier_prefix
+        columns = self.columns
+        with connection.cursor() as cursor, cursor.copy(self.copy) as copy:
+            for line, fields in good:
+                copy.write_row(
+                    (
+                        line,
+                        *[fields[name] for name in columns],
+                        new_tracking_pin(),
+                        *self._sequence(fields["code"], fields["receiving_unit_id"]),
+                    )
+                )
+        self.good += len(good)
+
+    def check(self) -> tuple[list[dict], int]:
+        """Codes repeated in the file and codes of another unit's dossier: the rows are marked
+        bad (left out of the writing) and the first MAX_REPORTED_ERRORS of them reported."""
+        if not self.good:
+            return [], 0
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE INDEX ON {self.TABLE} (code, line)")
+            cursor.execute(f"ANALYZE {self.TABLE}")
+            cursor.execute(self.mark_bad)
+            count = cursor.rowcount
+            if not count:
+                return [], 0
+            cursor.execute(self.bad_rows)
+            errors = []
+            while len(errors) < MAX_REPORTED_ERRORS and (row := cursor.fetchone()):
+                line, code, repeated, taken = row
+                problems = [repeated_message(code)] * repeated + [taken_message(code)] * taken
+                if problems:
+                    errors.append({"line": line, "message": " ".join(problems)})
+        self.good -= count
+        return errors, count
+
+    @transaction.atomic
+    def write(self, now: datetime) -> tuple[int, int, int]:
+        if not self.good:
+            return 0, 0, 0
+        params = {
+            "actor": self.job.created_by_id,
+            "job": self.job.pk,
+            "now": now,
+            "written_at": timezone.now(),
+            "details": json.dumps(_imported_details(self.job)),
+            **self.defaults,
+        }
+        with connection.cursor() as cursor:
+            # Short statements: compiling them (JIT) would cost more than running them.
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute(self.update, params)
+            updated = cursor.fetchone()[0]
+            cursor.execute(self.insert, params)
+            created = cursor.fetchone()[0]
+            cursor.execute(self.taken, params)
+            taken = cursor.fetchone()[0]
+            this_week = monday_of(timezone.now())
+            cursor.execute(self.weeks, {"this_week": this_week})
+            mark_weeks(cursor.fetchall())
+        # Rows whose code another unit took after the check are left alone (neither counted
+        # as created nor as updated), like the unchanged ones.
+        return created, updated, self.good - created - updated - taken
+
+    def close(self) -> None:
+        if self.staged:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}, {self.TOUCHED}")
