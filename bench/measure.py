@@ -210,13 +210,47 @@ def _vacuum():
         )
 
 
+# The rows of the import file: bench/make_import_csv.py numbers codes from 7001.
+IMPORTED_IDS = "SELECT id FROM dossiers_dossier WHERE code ~ '-7[0-9]{3}$|-[89][0-9]{3}$'"
+
+
+def _copy_out(cursor, sql: str) -> bytes:
+    with cursor.copy(sql) as copy:
+        return b"".join(bytes(chunk) for chunk in copy)
+
+
+def _timed_copy_in(statements: list[tuple[str, bytes]], *, immediate: bool) -> float:
+    """Seconds to COPY the data in, in a transaction that is rolled back (with ``immediate``,
+    the foreign keys are checked before the end, as a commit would)."""
+    with connection.cursor() as cursor:
+        cursor.execute("BEGIN")
+        try:
+            started = time.perf_counter()
+            for sql, data in statements:
+                with cursor.copy(sql) as copy:
+                    copy.write(data)
+            if immediate:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            return time.perf_counter() - started
+        finally:
+            cursor.execute("ROLLBACK")
+
+
 def import_figures(rows):
+    """The import of a CSV file of ``rows`` new dossiers by ``manage.py import_dossiers`` (a
+    subprocess: start-up, reading, checking, writing), next to two bare counterparts timed in
+    this process: COPY of the same file into a table of text columns without indexes (what
+    PostgreSQL's own loader needs to read the file), and COPY of exactly the rows the import
+    wrote (the dossiers and their events, taken from the database after the import) into the
+    real tables, with their indexes, constraints and foreign keys (what storing them costs at
+    least), rolled back."""
     from bench.make_import_csv import write_csv
 
     with tempfile.TemporaryDirectory() as folder:
         path = write_csv(Path(folder) / f"import_{rows}.csv", rows)
         _vacuum()  # the same starting state on every run, whatever earlier runs left behind
         before = Dossier.objects.count()
+        load = os.getloadavg()
         started = time.perf_counter()
         done = subprocess.run(
             [sys.executable, str(ROOT / "manage.py"), "import_dossiers", str(path)],
@@ -227,20 +261,40 @@ def import_figures(rows):
         )
         seconds = time.perf_counter() - started
         peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    created = Dossier.objects.count() - before
-    # Leave the benchmark database as it was: the imported codes are numbered from 7001.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "DELETE FROM dossiers_dossierevent WHERE dossier_id IN "
-            "(SELECT id FROM dossiers_dossier WHERE code ~ '-7[0-9]{3}$|-[89][0-9]{3}$')"
+        created = Dossier.objects.count() - before
+        with connection.cursor() as cursor:
+            written = [
+                (
+                    f"COPY {table} FROM STDIN",
+                    _copy_out(cursor, f"COPY (SELECT * FROM {table} WHERE {where}) TO STDOUT"),  # noqa: S608
+                )
+                for table, where in (
+                    ("dossiers_dossier", f"id IN ({IMPORTED_IDS})"),
+                    ("dossiers_dossierevent", f"dossier_id IN ({IMPORTED_IDS})"),
+                )
+            ]
+            # Leave the benchmark database as it was.
+            cursor.execute(f"DELETE FROM dossiers_dossierevent WHERE dossier_id IN ({IMPORTED_IDS})")  # noqa: S608
+            cursor.execute(f"DELETE FROM dossiers_dossier WHERE id IN ({IMPORTED_IDS})")  # noqa: S608
+        _vacuum()
+        columns = ", ".join(f"c{n} text" for n in range(16))
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE TEMPORARY TABLE bench_file ({columns})")
+        file_copy = _timed_copy_in(
+            [("COPY bench_file FROM STDIN (FORMAT csv, HEADER true)", path.read_bytes())], immediate=False
         )
-        cursor.execute("DELETE FROM dossiers_dossier WHERE code ~ '-7[0-9]{3}$|-[89][0-9]{3}$'")
-    _vacuum()
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE bench_file")
+        rows_copy = _timed_copy_in(written, immediate=True)
+        _vacuum()
     return {
         "rows": rows,
         "seconds": round(seconds, 1),
         "peak_rss_mb": round(peak_kb / 1024, 1),
         "created": created,
+        "load_average_before": load,
+        "bare_copy_file_seconds": round(file_copy, 2),
+        "bare_copy_rows_seconds": round(rows_copy, 2),
         "output": (done.stdout or done.stderr).strip()[-300:],
     }
 
