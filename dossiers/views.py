@@ -573,8 +573,8 @@ def import_detail(request, pk: int):
     return render(request, "dossiers/import_detail.html", {"job": _job_for(request, pk)})
 
 
-@role_required(*DESK_ROLES)
 @require_POST
+@role_required(*DESK_ROLES)
 def import_restart(request, pk: int):
     """Start a failed import again (its worker died, or an unexpected error stopped it)."""
     job = _job_for(request, pk)

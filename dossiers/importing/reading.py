@@ -149,6 +149,14 @@ def work_size(path: str | Path) -> int:
         return LIMITS.max_uncompressed_bytes + 1  # the worker reports it
 
 
+def _limit_message(check, value: int) -> str:
+    try:
+        check(value)
+    except UploadRefused as refused:
+        return str(refused)
+    return ""
+
+
 def _limited(rows: Iterator[tuple[int, dict]]) -> Iterator[tuple[int, dict]]:
     """Stop at the first row past the limit: the file is refused, not read to its end."""
     for count, row in enumerate(rows, start=1):
@@ -183,7 +191,9 @@ def _open_csv(path: Path, head: bytes) -> Table:
             raise ImportFileError(
                 _("The file is not encoded in UTF-8. Save it again as “CSV UTF-8” and upload it again.")
             )
-        raise ImportFileError(_("The file is neither a CSV text file nor an Excel (XLSX) workbook."))
+        if head.count(0) * 100 > len(head):
+            raise ImportFileError(_("The file is neither a CSV text file nor an Excel (XLSX) workbook."))
+        # A stray NUL in a text file: the row that holds it is reported (checking.check_row).
     decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="strict")
     try:
         text = decoder.decode(head, final=len(head) < SNIFF_BYTES)
@@ -193,6 +203,9 @@ def _open_csv(path: Path, head: bytes) -> Table:
         ) from None
     first_line = text.splitlines()[0] if text else ""
     if len(first_line) >= len(text) and len(head) >= SNIFF_BYTES:
+        columns = max(first_line.count(delimiter) for delimiter in ",;\t") + 1
+        if columns > LIMITS.max_columns:
+            raise ImportFileError(_limit_message(LIMITS.check_columns, columns))
         raise ImportFileError(_("The first line of the file is not a header of column names."))
     delimiter = max([",", ";", "\t"], key=first_line.count)
     handle = path.open("r", encoding="utf-8-sig", errors="strict", newline="")

@@ -169,7 +169,7 @@ class PostgresStage:
             f") SELECT count(*) FROM created"
         )
         self.clean_gin = (
-            "SELECT gin_clean_pending_list(i.indexrelid) FROM pg_index i"
+            "SELECT gin_clean_pending_list(i.indexrelid) FROM pg_index i"  # noqa: S608 - a model's table
             " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam"
             f" WHERE i.indrelid = '{meta.db_table}'::regclass AND a.amname = 'gin'"
         )
