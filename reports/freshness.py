@@ -113,7 +113,12 @@ def request_refresh() -> None:
     except Exception:
         first_of_burst = True  # no cache: queue every time rather than never
     if first_of_burst:
-        threading.Thread(target=_send, name="reports-refresh-send", daemon=True).start()
+        _in_background(_send)
+
+
+def _in_background(function) -> None:
+    """Queue from a short-lived thread: a broker that does not answer holds up no request."""
+    threading.Thread(target=function, name="reports-refresh-send", daemon=True).start()
 
 
 # --- recounting ---------------------------------------------------------------------------------
