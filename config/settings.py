@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "postal",
     "reports",
     "privacy",
+    # Demo data and the seed_demo command (on top: nothing imports it).
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -52,7 +52,7 @@ from dossiers.models import (
     ReturnChannel,
     Status,
 )
-from dossiers.services import DECLINE_REASONS, new_tracking_pin, validate_intake
+from dossiers.services import DECLINE_REASONS, Intake, new_tracking_pin, validate_intake
 
 logger = logging.getLogger(__name__)
 
@@ -464,16 +464,18 @@ def check_row(row: dict, catalogue: Catalogue, *, now: datetime) -> dict:
     if intake_channel is not None and return_channel is not None:
         try:
             intake = validate_intake(
-                procedure=procedure,
-                applicant_name=_text(row.get("ho_ten_nguoi_nop")),
-                applicant_phone=_phone(row.get("so_dien_thoai")),
-                applicant_address=_text(row.get("dia_chi")),
-                applicant_id_number=_id_number(row.get("so_dinh_danh")),
-                intake_channel=intake_channel,
-                return_channel=return_channel,
-                decline_reason=decline_reason,
-                decline_note=_text(row.get("ghi_chu_ly_do")),
-                received_at=received or now,
+                Intake(
+                    procedure=procedure,
+                    applicant_name=_text(row.get("ho_ten_nguoi_nop")),
+                    applicant_phone=_phone(row.get("so_dien_thoai")),
+                    applicant_address=_text(row.get("dia_chi")),
+                    applicant_id_number=_id_number(row.get("so_dinh_danh")),
+                    intake_channel=intake_channel,
+                    return_channel=return_channel,
+                    decline_reason=decline_reason,
+                    decline_note=_text(row.get("ghi_chu_ly_do")),
+                    received_at=received or now,
+                ),
                 now=now,
             )
         except ValidationError as exc:

@@ -270,17 +270,19 @@ def dossier_create(request):
                 dossier = services.create_dossier(
                     by=user,
                     receiving_unit=_receiving_unit(request, form),
-                    procedure=data["procedure"],
-                    applicant_name=data["applicant_name"],
-                    applicant_phone=data["applicant_phone"],
-                    applicant_address=data["applicant_address"],
-                    applicant_id_number=data["applicant_id_number"],
-                    intake_channel=data["intake_channel"],
-                    return_channel=data["return_channel"],
-                    decline_reason=data["decline_reason"],
-                    decline_note=data["decline_note"],
-                    documents=documents,
-                    received_at=data["received_at"],
+                    intake=services.Intake(
+                        procedure=data["procedure"],
+                        applicant_name=data["applicant_name"],
+                        applicant_phone=data["applicant_phone"],
+                        applicant_address=data["applicant_address"],
+                        applicant_id_number=data["applicant_id_number"],
+                        intake_channel=data["intake_channel"],
+                        return_channel=data["return_channel"],
+                        decline_reason=data["decline_reason"],
+                        decline_note=data["decline_note"],
+                        documents=documents,
+                        received_at=data["received_at"],
+                    ),
                 )
             except ValidationError as error:
                 for message in apply_service_errors(form, error):

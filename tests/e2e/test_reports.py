@@ -97,7 +97,7 @@ def test_a_new_dossier_reaches_the_leaders_dashboard_within_a_minute(
     page, leader, official, commune, settings
 ):
     """The embedded default (no worker): the desk logs a dossier, the leader reloads."""
-    from dossiers.services import create_dossier
+    from dossiers.services import Intake, create_dossier
 
     settings.REPORTS_REFRESH_DELAY = 2
     field = ProcedureField.objects.create(code="HT", name="Hộ tịch")
@@ -110,11 +110,13 @@ def test_a_new_dossier_reaches_the_leaders_dashboard_within_a_minute(
     create_dossier(
         by=official,
         receiving_unit=commune,
-        procedure=procedure,
-        applicant_name="Nguyễn Văn An",
-        intake_channel=2,
-        return_channel="bcci",
-        documents=[{"name": "Tờ khai", "form": "original", "count": 1}],
+        intake=Intake(
+            procedure=procedure,
+            applicant_name="Nguyễn Văn An",
+            intake_channel=2,
+            return_channel="bcci",
+            documents=[{"name": "Tờ khai", "form": "original", "count": 1}],
+        ),
     )
     page.wait_for_timeout(2500)
     page.reload()

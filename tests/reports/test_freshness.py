@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from communes.models import DirtyWeek
 from dossiers.models import DeclineReason, IntakeChannel, ReturnChannel
-from dossiers.services import create_dossier
+from dossiers.services import Intake, create_dossier
 from reports import freshness, tasks
 from reports.models import WeeklyRate
 from reports.services import aggregation
@@ -36,12 +36,14 @@ def intake(official, commune, procedure):
     return create_dossier(
         by=official,
         receiving_unit=commune,
-        procedure=procedure,
-        applicant_name="Nguyễn Văn An",
-        intake_channel=IntakeChannel.IN_PERSON,
-        return_channel=ReturnChannel.DESK,
-        decline_reason=DeclineReason.IN_PERSON,
-        documents=[{"name": "Tờ khai", "form": "original", "count": 1}],
+        intake=Intake(
+            procedure=procedure,
+            applicant_name="Nguyễn Văn An",
+            intake_channel=IntakeChannel.IN_PERSON,
+            return_channel=ReturnChannel.DESK,
+            decline_reason=DeclineReason.IN_PERSON,
+            documents=[{"name": "Tờ khai", "form": "original", "count": 1}],
+        ),
     )
 
 
