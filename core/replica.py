@@ -37,6 +37,18 @@ def replica_reads():
         _state.depth = depth
 
 
+@contextmanager
+def primary_reads():
+    """Reads inside the block go to the primary even within ``replica_reads``: for work that
+    reads to write (a recount must not count from a replica that trails the primary)."""
+    depth = getattr(_state, "depth", 0)
+    _state.depth = 0
+    try:
+        yield
+    finally:
+        _state.depth = depth
+
+
 def reads_from_replica(view):
     @wraps(view)
     def wrapped(request, *args, **kwargs):

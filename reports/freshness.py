@@ -35,6 +35,7 @@ from django.utils import timezone
 from django.utils.translation import ngettext
 
 from communes.models import DirtyWeek
+from core.replica import primary_reads
 from reports.locks import ComputationBusy
 from reports.models import ComputedWeek
 
@@ -145,9 +146,15 @@ def process_marked_weeks() -> int:
 
 def refresh_if_due(now: datetime | None = None) -> bool:
     """On the embedded default, recount what readers would otherwise see stale; True when it
-    recounted. With a worker this does nothing: the worker recounts."""
+    recounted. With a worker this does nothing: the worker recounts. Reads the primary, even
+    on a page that reads from a replica."""
     if not eager():
         return False
+    with primary_reads():
+        return _refresh(now)
+
+
+def _refresh(now: datetime | None) -> bool:
     from reports.services import aggregation
 
     now = now or timezone.now()
