@@ -350,4 +350,4 @@ class DirtyWeek(models.Model):
     class Meta:
         verbose_name = _("week to recompute")
         verbose_name_plural = _("weeks to recompute")
-        constraints = [models.UniqueConstraint(fields=["unit", "week_start"], name="dirty_week_unit_week")]
+        constraints = [models.UniqueConstraint(fields=["unit", "week_start"], name="dirty_week_one_mark")]

@@ -22,6 +22,7 @@ from accounts import scoping
 from accounts.models import Role
 from accounts.permissions import role_required, user_has_role
 from communes.models import AdministrativeUnit
+from core.replica import reads_from_replica
 from core.spreadsheets import safe_row
 from dossiers import importing, printing, selectors, services, statuses, tracking, workdays, workflow
 from dossiers.forms import (
@@ -59,6 +60,7 @@ def _filters(request):
 
 
 @role_required(*VIEW_ROLES)
+@reads_from_replica
 def dossier_list(request):
     form, filters = _filters(request)
     page = selectors.keyset_page(
@@ -197,6 +199,7 @@ class _Echo:
 
 
 @role_required(*VIEW_ROLES)
+@reads_from_replica
 def dossier_export(request, fmt: str):
     """The filtered list as CSV (streamed) or XLSX; identity numbers and phones masked."""
     _form, filters = _filters(request)

@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'week to recompute',
                 'verbose_name_plural': 'weeks to recompute',
-                'constraints': [models.UniqueConstraint(fields=('unit', 'week_start'), name='dirty_week_unit_week')],
+                'constraints': [models.UniqueConstraint(fields=('unit', 'week_start'), name='dirty_week_one_mark')],
             },
         ),
     ]

@@ -40,6 +40,9 @@ DEFAULT_TARGET_DAYS = {
     DeliveryTier.FAR_PROVINCE: 4,
 }
 
+# Item statuses the weekly figures count (reports: items delivered, returned to the agency).
+COUNTED_STATUSES = frozenset({ItemStatus.DELIVERED, ItemStatus.RETURNED_TO_SENDER})
+
 # The item state machine in one screen. Handovers move items out of CREATED (return) and
 # ACCEPTED (intake); delivery attempts move return items out of the middle states.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -63,8 +66,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     ItemStatus.RETURNED_TO_SENDER: frozenset(),
     ItemStatus.CANCELLED: frozenset(),
 }
-# Item statuses the weekly figures count (reports: items delivered, returned to the agency).
-COUNTED_STATUSES = frozenset({ItemStatus.DELIVERED, ItemStatus.RETURNED_TO_SENDER})
 
 
 def target_days(tier: str) -> int:
@@ -117,8 +118,11 @@ def item_weeks(item: PostalItem | None) -> set[tuple[int | None, datetime]]:
     if item is None or item.direction != Direction.RETURN:
         return set()
     unit = _unit_of(item)
-    returns = ItemEvent.objects.filter(item_id=item.pk, to_status=ItemStatus.RETURNED_TO_SENDER)
-    moments = set(returns.values_list("at", flat=True))
+    moments = set(
+        ItemEvent.objects.filter(item_id=item.pk, to_status=ItemStatus.RETURNED_TO_SENDER).values_list(
+            "at", flat=True
+        )
+    )
     if item.delivered_at is not None:
         moments.add(item.delivered_at)
     return {(unit, moment) for moment in moments}
