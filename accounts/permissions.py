@@ -5,12 +5,22 @@ from __future__ import annotations
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
+
+from accounts.models import Role
+
+# Who sees dossiers (each within their scope) and who works the one-stop desk.
+DOSSIER_VIEWERS: tuple[str, ...] = (Role.COMMUNE_OFFICIAL, Role.LEADER, Role.POSTAL_STAFF, Role.POST_MANAGER)
+DESK: tuple[str, ...] = (Role.COMMUNE_OFFICIAL,)
 
 
 def user_has_role(user, roles: tuple[str, ...]) -> bool:
     return user.is_authenticated and (user.is_administrator or user.role in roles)
+
+
+def can_work_desk(user) -> bool:
+    """Log dossiers, move them through the workflow, import them."""
+    return user_has_role(user, DESK)
 
 
 def role_required(*roles: str):
@@ -27,12 +37,3 @@ def role_required(*roles: str):
         return wrapped
 
     return decorator
-
-
-class RoleRequiredMixin(LoginRequiredMixin):
-    allowed_roles: tuple[str, ...] = ()
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not user_has_role(request.user, self.allowed_roles):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
