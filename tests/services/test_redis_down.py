@@ -89,6 +89,8 @@ def test_import_killed_while_writing_leaves_nothing_and_the_job_can_be_started_a
 
     def writing_waits():
         with connection.cursor() as cursor:
+            # pg_stat_activity is read once per transaction unless the snapshot is cleared.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                 "AND wait_event_type = 'Lock'"
