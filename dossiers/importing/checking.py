@@ -284,7 +284,8 @@ def check_row(row: dict, catalogue: Catalogue, *, now: datetime) -> dict:
                 column = _FIELD_COLUMNS.get(field_name, field_name)
                 problems.extend(f"{column}: {message}" for message in messages)
     if problems:
-        raise ValueError(" ".join(dict.fromkeys(problems)))
+        # Messages quote the cells: a control character quoted would not even be storable.
+        raise ValueError(_CONTROL.sub("?", " ".join(dict.fromkeys(problems))))
 
     received_at = received if status != Status.REGISTERED else None
     if received_at is not None and due is None:

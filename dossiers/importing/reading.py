@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import csv
 import logging
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -93,8 +94,14 @@ class Table:
     expected_rows: int = 0  # an estimate for the progress bar (0: unknown)
 
 
+# Control characters in a column name are dropped: the name is quoted in messages ("columns
+# ignored") that must be storable.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _normalise_header(value) -> str:
-    return str(value or "").strip().lstrip("\ufeff").strip().lower().replace(" ", "_")
+    name = _CONTROL.sub("", str(value or ""))
+    return name.strip().lstrip("\ufeff").strip().lower().replace(" ", "_")
 
 
 def _check_header(header: list[str]) -> list[str]:

@@ -4,9 +4,10 @@ checked, the codes checked set-wise, and the whole file written in one transacti
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from communes.models import AdministrativeUnit
@@ -18,6 +19,8 @@ from dossiers.importing.checking import repeated_message, taken_message
 from dossiers.importing.writing import IMPORTED_FIELDS, _imported_details
 from dossiers.models import Dossier, DossierCodeSequence, DossierEvent, ImportJob
 from dossiers.services import new_tracking_pin
+
+logger = logging.getLogger(__name__)
 
 
 class PostgresStage:
@@ -245,10 +248,14 @@ class PostgresStage:
         if not self.good:
             return 0, 0, 0
         counts = self._write(now)
-        with connection.cursor() as cursor:
-            # The name index took the new names into its pending list (below): merged now, in
-            # bulk, so that name searches do not scan a long pending list until the next vacuum.
-            cursor.execute(self.clean_gin)
+        # The name index took the new names into its pending list (below): merged now, in bulk,
+        # so that name searches do not scan a long pending list until the next vacuum. The file
+        # is imported whether or not this succeeds (e.g. a role that does not own the index).
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(self.clean_gin)
+        except DatabaseError:
+            logger.warning("import job %s: pending list of the name index not merged", self.job.pk)
         return counts
 
     @transaction.atomic

@@ -84,6 +84,17 @@ def test_a_small_file_with_a_nul_is_answered_with_the_report_not_a_server_error(
     assert nothing_written()
 
 
+def test_a_nul_in_a_date_or_a_column_name_is_reported_not_stored(tmp_path, catalogue):
+    rows = [row(), row("000.01.16.H44-260302-0002", ngay_tiep_nhan="02/03/2026\x00 09:15")]
+    columns = [*importing.COLUMNS, "ghi\x00chu"]
+    job = run(write_csv(tmp_path / "nul.csv", rows, columns=columns))
+    assert job.status == ImportJob.Status.REJECTED and job.error_count == 1
+    assert "ngay_tiep_nhan" in job.errors[0]["message"] and "\x00" not in job.errors[0]["message"]
+    assert nothing_written()
+    job = run(write_csv(tmp_path / "ok.csv", rows[:1], columns=columns))
+    assert job.status == ImportJob.Status.DONE and "ghichu" in job.message
+
+
 def test_a_database_error_while_writing_leaves_nothing_of_the_file(tmp_path, catalogue, monkeypatch):
     """Whatever fails during the writing (here the last step, after every dossier, event and
     sequence was written), the file's rows are rolled back together."""
