@@ -473,8 +473,6 @@ def _compute_span(
     counts = span_counts(span)
     add_ancestors({unit_id for monday in mondays for unit_id in counts[monday]}, parents)
     computed_at = timezone.now()
-    WeeklyRate.objects.filter(week_start__in=mondays).delete()
-    ComputedWeek.objects.filter(week_start__in=mondays).delete()
     rates, computed = [], []
     for monday in mondays:
         rows = roll_up(counts[monday], parents)
@@ -483,12 +481,46 @@ def _compute_span(
             for unit_id, values in sorted(rows.items())
         ]
         computed.append(ComputedWeek(week_start=monday, computed_at=computed_at, rows=len(rows)))
-    WeeklyRate.objects.bulk_create(rates, batch_size=1000)
-    ComputedWeek.objects.bulk_create(computed)
+    if connection.vendor == "postgresql":
+        _replace_rows(mondays, rates, computed)
+    else:
+        WeeklyRate.objects.filter(week_start__in=mondays).delete()
+        ComputedWeek.objects.filter(week_start__in=mondays).delete()
+        WeeklyRate.objects.bulk_create(rates, batch_size=1000)
+        ComputedWeek.objects.bulk_create(computed)
     if progress:
         for n, monday in enumerate(mondays, start=done + 1):
             progress(n, monday)
     return len(rates)
+
+
+def _replace_rows(mondays: list[date], rates: list[WeeklyRate], computed: list[ComputedWeek]) -> None:
+    """The weeks' old rows out and the new ones in, in two statements (the old rows of both
+    tables, then the new rows of both, as arrays): the same as the ORM's four deletes and bulk
+    inserts with half the round trips, which are most of what the job adds to its queries."""
+    quote = connection.ops.quote_name
+    rate_table, week_table = quote(WeeklyRate._meta.db_table), quote(ComputedWeek._meta.db_table)
+    columns = ["unit_id", "week_start", "computed_at", *COUNTERS]
+    types = ["bigint", "date", "timestamptz", *["integer"] * len(COUNTERS)]
+    arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH rates AS (DELETE FROM {rate_table} WHERE week_start = ANY(%s))"  # noqa: S608
+            f" DELETE FROM {week_table} WHERE week_start = ANY(%s)",
+            [mondays, mondays],
+        )
+        cursor.execute(
+            f"WITH rates AS (INSERT INTO {rate_table} ({', '.join(map(quote, columns))})"  # noqa: S608
+            f" SELECT * FROM unnest({arrays}))"
+            f" INSERT INTO {week_table} (week_start, computed_at, rows)"
+            f" SELECT * FROM unnest(%s::date[], %s::timestamptz[], %s::integer[])",
+            [
+                *([getattr(rate, name) for rate in rates] for name in columns),
+                [week.week_start for week in computed],
+                [week.computed_at for week in computed],
+                [week.rows for week in computed],
+            ],
+        )
 
 
 def compute_week(*, monday: date, parents: dict[int, int | None] | None = None) -> int:
