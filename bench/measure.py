@@ -190,6 +190,7 @@ def weekly_figures(weeks_long=52):
     one = weeks_ending(last, 1)
     many = weeks_ending(last, weeks_long)
     aggregation.compute_weeks(mondays=many)  # warm: the same pages in memory for both
+    load = os.getloadavg()
     one_job, one_bare = paired(lambda: aggregation.compute_weeks(mondays=one), lambda: bare_sql(one[0]), 5)
     many_job, many_bare = paired(lambda: aggregation.compute_weeks(mondays=many), lambda: bare_span_sql(many))
     return {
@@ -199,6 +200,7 @@ def weekly_figures(weeks_long=52):
         "many_weeks_job_ms": many_job,
         "many_weeks_bare_sql_ms": many_bare,
         "many_weeks_bare_sql": "one grouped statement per measure over the span",
+        "load_average_before": load,
     }
 
 
