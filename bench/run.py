@@ -9,6 +9,10 @@ Results go to bench/results/<N>.json (gitignored); the figures section of docs/p
 (between the "bench:figures" markers) is rewritten from every results file present.
 
 Needs PostgreSQL reachable as BENCH_PG (default postgres://postgres@127.0.0.1:5432).
+
+Over 600 lines: the driver (databases, subprocesses, gunicorn) and the rendering of every table
+of the generated section live together, so that ``--doc`` rebuilds the figures, their ratios and
+the load notes from the results files alone.
 """
 
 from __future__ import annotations
