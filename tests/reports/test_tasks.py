@@ -15,7 +15,7 @@ from dossiers.models import Dossier
 from reports import tasks
 from reports.locks import ComputationBusy, computation_lock
 from reports.models import COUNTERS, ComputationRun, WeeklyRate
-from reports.services import runs
+from reports.services import aggregation, runs
 from tests.reports.conftest import dossier, local
 
 pytestmark = pytest.mark.django_db
@@ -161,7 +161,8 @@ def test_a_failed_run_is_recorded_and_keeps_the_previous_rows(
     Dossier.objects.bulk_create([dossier(procedure, commune, received_at=local(2026, 3, 17))])
     tasks.refresh_current_week_task.delay()
     before = rows()
-    monkeypatch.setattr(WeeklyRate.objects, "bulk_create", _raise)
+    monkeypatch.setattr(WeeklyRate.objects, "bulk_create", _raise)  # the ORM's writing
+    monkeypatch.setattr(aggregation, "_replace_rows", _raise)  # PostgreSQL's two statements
     with pytest.raises(RuntimeError):
         runs.request_recomputation(by=leader, first_week=THIS_WEEK, last_week=THIS_WEEK)
     run = ComputationRun.objects.get()
