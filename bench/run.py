@@ -9,6 +9,10 @@ Results go to bench/results/<N>.json (gitignored); the figures section of docs/p
 (between the "bench:figures" markers) is rewritten from every results file present.
 
 Needs PostgreSQL reachable as BENCH_PG (default postgres://postgres@127.0.0.1:5432).
+
+Over 600 lines: the driver (databases, subprocesses, gunicorn) and the rendering of every table
+of the generated section live together, so that ``--doc`` rebuilds the figures, their ratios and
+the load notes from the results files alone.
 """
 
 from __future__ import annotations
@@ -242,19 +246,33 @@ def _loads(r: dict, key: str) -> str:
     return ", ".join(f"{x:.1f}" for x in r.get(key, []))
 
 
+BUSY_LOAD = 1.5  # load average (1 minute) above which a run says its figures are inflated
+
+
+def busy(r: dict) -> bool:
+    return bool(r.get("load_average_before")) and r["load_average_before"][0] > BUSY_LOAD
+
+
 def _conditions(results: list[dict]) -> list[str]:
     return _table(
-        ["size", "measured", "load average before → after", "generated"],
+        ["size", "measured", "load average before → after", "generated", "note"],
         (
             [
                 _size(r["size"]),
                 r["date"],
                 f"{_loads(r, 'load_average_before')} → {_loads(r, 'load_average_after')}",
                 r.get("generated_on", "–"),
+                f"**started above load {BUSY_LOAD}**: other work shared the 2 cores, figures inflated"
+                if busy(r)
+                else "quiet",
             ]
             for r in results
         ),
     )
+
+
+def ratio(value: float, bare: float) -> str:
+    return f"{value / bare:.1f}×" if bare else "–"
 
 
 def _generator(results: list[dict]) -> list[str]:
@@ -306,41 +324,56 @@ def _pages(results: list[dict]) -> list[str]:
 def _weekly(results: list[dict]) -> list[str]:
     def row(r):
         w = r["weekly"]
-        ratio = w["one_week_job_ms"] / w["one_week_bare_sql_ms"] if w["one_week_bare_sql_ms"] else 0
         return [
             _size(r["size"]),
+            _loads(w, "load_average_before") or _loads(r, "load_average_before"),
             f"{w['one_week_job_ms']:.0f} ms",
             f"{w['one_week_bare_sql_ms']:.0f} ms",
-            f"{ratio:.1f}×",
+            ratio(w["one_week_job_ms"], w["one_week_bare_sql_ms"]),
             f"{w['many_weeks_job_ms'] / 1000:.2f} s",
             f"{w['many_weeks_bare_sql_ms'] / 1000:.2f} s",
+            ratio(w["many_weeks_job_ms"], w["many_weeks_bare_sql_ms"]),
         ]
 
     header = [
         "size",
+        "load before",
         "one week: job",
         "one week: bare SQL",
         "ratio",
         "52 weeks: job",
-        "52 weeks: bare SQL, week by week",
+        "52 weeks: bare SQL, one grouped statement per measure",
+        "ratio",
     ]
     return _table(header, (row(r) for r in results if r.get("weekly")))
 
 
 def _imports(results: list[dict]) -> list[str]:
+    def row(r, d):
+        cells = [
+            _size(r["size"]),
+            ", ".join(f"{x:.1f}" for x in d.get("load_average_before", [])) or "–",
+            f"{d['rows']:,}",
+            f"{d['seconds']:.1f} s",
+            f"{d['peak_rss_mb']:.0f} MB",
+        ]
+        for key in ("bare_copy_file_seconds", "bare_copy_rows_seconds"):
+            bare = d.get(key)
+            cells.append(f"{bare:.2f} s ({ratio(d['seconds'], bare)})" if bare else "–")
+        return [*cells, f"{d['created']:,}"]
+
     return _table(
-        ["database", "rows imported", "time", "peak RSS", "created"],
-        (
-            [
-                _size(r["size"]),
-                f"{d['rows']:,}",
-                f"{d['seconds']:.1f} s",
-                f"{d['peak_rss_mb']:.0f} MB",
-                f"{d['created']:,}",
-            ]
-            for r in results
-            if (d := r.get("import"))
-        ),
+        [
+            "database",
+            "load before",
+            "rows imported",
+            "time",
+            "peak RSS",
+            "bare COPY of the file (ratio)",
+            "bare COPY of the written rows into the real tables (ratio)",
+            "created",
+        ],
+        (row(r, d) for r in results if (d := r.get("import"))),
     )
 
 
@@ -418,29 +451,22 @@ def _targets(results: list[dict]) -> list[str]:
     )
     dash = top["dashboard"]["p95_ms"]
     rows.append(("dashboard p95 ≤ 100 ms", f"p95 {dash:.0f} ms at {at}", dash <= 100))
-    w = top["weekly"]
-    ratio = w["one_week_job_ms"] / w["one_week_bare_sql_ms"]
-    rows.append(("weekly job, one week ≤ 2× bare SQL", f"{ratio:.1f}× at {at}", ratio <= 2))
-    many = w["many_weeks_job_ms"] / 1000
-    rows.append(("weekly job, 52 weeks ≤ 2 s", f"{many:.2f} s at {at}", many <= 2))
     for r in results:
-        if r["size"] > top["size"] and r.get("weekly"):
-            big = r["weekly"]
-            rows.append(
-                (
-                    f"weekly job at {_size(r['size'])} (growth)",
-                    f"one week {big['one_week_job_ms']:.0f} ms, "
-                    f"52 weeks {big['many_weeks_job_ms'] / 1000:.2f} s",
-                    None,
-                )
-            )
+        if r["size"] < top["size"] or not r.get("weekly"):
+            continue
+        w, where = r["weekly"], _size(r["size"]) + (" (busy machine)" if busy(r) else "")
+        one = w["one_week_job_ms"] / w["one_week_bare_sql_ms"]
+        many = w["many_weeks_job_ms"] / w["many_weeks_bare_sql_ms"]
+        rows.append(("weekly job, one week ≤ 2× bare SQL", f"{one:.1f}× at {where}", one <= 2))
+        rows.append(("weekly job, 52 weeks ≤ 2× bare SQL", f"{many:.1f}× at {where}", many <= 2))
     done = top.get("import")
     if done:
-        ok = done["seconds"] <= 20 and done["peak_rss_mb"] <= 400
+        ok = done["seconds"] <= 10 and done["peak_rss_mb"] <= 400
+        note = " (busy machine)" if busy(top) else ""
         rows.append(
             (
-                "import 100,000 rows ≤ 20 s, ≤ 400 MB",
-                f"{done['seconds']:.1f} s, {done['peak_rss_mb']:.0f} MB at {at}",
+                "import 100,000 rows ≤ 10 s, ≤ 400 MB, all or nothing",
+                f"{done['seconds']:.1f} s, {done['peak_rss_mb']:.0f} MB at {at}{note}",
                 ok,
             )
         )
@@ -497,12 +523,23 @@ def _plans(results: list[dict]) -> list[str]:
 def render(results: list[dict]) -> str:
     """The generated Markdown of docs/performance.md, from every results file."""
     results = sorted(results, key=lambda r: r["size"])
+    busy_runs = [r for r in results if busy(r)]
+    note = []
+    if busy_runs:
+        loads = ", ".join(f"{_size(r['size'])}: {r['load_average_before'][0]:.1f}" for r in busy_runs)
+        note = [
+            f"**Measured on a busy machine** (load average at the start — {loads} — above {BUSY_LOAD} "
+            "on 2 cores: other work shared the CPU). Every time below is inflated by that load and the "
+            "verdicts are those of this run; the ratios to the bare counterparts, measured in turns in "
+            "the same run, are the figures that compare.",
+            "",
+        ]
     parts = [
-        ("Targets", _targets(results)),
+        ("Targets", note + _targets(results)),
         ("When and under what load", _conditions(results)),
         ("Generator", _generator(results)),
         ("Server time in process (Django test client, p50 / p95)", _pages(results)),
-        ("Weekly job (best of 3 for one week) against the bare grouped SQL", _weekly(results)),
+        ("Weekly job (best of 5 for one week, of 3 for 52 weeks) against the bare SQL", _weekly(results)),
         ("Import of a CSV file (`manage.py import_dossiers`, a subprocess)", _imports(results)),
         ("Over HTTP: gunicorn with 2 workers, load from a second process on loopback", _http(results)),
         ("EXPLAIN of the hot queries", _plans(results)),
@@ -561,6 +598,31 @@ def measure(size: int, duration: float, *, weekly_only: bool = False) -> None:
     result["load_average_after"] = os.getloadavg()
     previous.write_text(json.dumps(result, indent=2, default=str))
     print(json.dumps({k: v for k, v in result.items() if k != "explain"}, indent=2, default=str))
+    print(summary(result))
+
+
+def summary(r: dict) -> str:
+    """The figures that have a bare counterpart, with their ratios, and the load."""
+    lines = [
+        f"== {_size(r['size'])}: load average before {_loads(r, 'load_average_before')}, "
+        f"after {_loads(r, 'load_average_after')}" + (" — BUSY: figures inflated" if busy(r) else "")
+    ]
+    if w := r.get("weekly"):
+        one, one_bare = w["one_week_job_ms"], w["one_week_bare_sql_ms"]
+        many, many_bare = w["many_weeks_job_ms"], w["many_weeks_bare_sql_ms"]
+        lines.append(f"weekly job, one week: {one:.0f} ms vs bare SQL {one_bare:.0f} ms")
+        lines[-1] += f" = {ratio(one, one_bare)}"
+        lines.append(f"weekly job, {w['weeks']} weeks: {many:.0f} ms vs bare SQL {many_bare:.0f} ms")
+        lines[-1] += f" = {ratio(many, many_bare)}"
+    if d := r.get("import"):
+        seconds = d["seconds"]
+        file_copy, rows_copy = d.get("bare_copy_file_seconds"), d.get("bare_copy_rows_seconds")
+        lines.append(
+            f"import of {d['rows']:,} rows: {seconds:.1f} s, {d['peak_rss_mb']:.0f} MB; "
+            f"bare COPY of the file {file_copy or 0:.2f} s = {ratio(seconds, file_copy)}; "
+            f"bare COPY of the written rows {rows_copy or 0:.2f} s = {ratio(seconds, rows_copy)}"
+        )
+    return "\n".join(lines)
 
 
 def main() -> None:

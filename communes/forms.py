@@ -12,10 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from communes import scoping
+from communes import scoping, spreadsheets
 from communes.models import AdministrativeUnit, NetworkAction, PostOffice
 from communes.selectors import SERVICE_FLAGS, network_actions_visible_to
 from communes.services import OFFICE_FIELDS
+from core.uploads import UploadRefused
 
 DATE_PLACEHOLDER = "dd/mm/yyyy"
 
@@ -165,6 +166,15 @@ class ImportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+    def clean_file(self):
+        """The size is checked before the file is read into memory."""
+        upload = self.cleaned_data["file"]
+        try:
+            spreadsheets.LIMITS.check_size(upload.size or 0)
+        except UploadRefused as refused:
+            raise forms.ValidationError(str(refused)) from None
+        return upload
 
 
 # ---------------------------------------------------------------------------------------------

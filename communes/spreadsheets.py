@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -25,10 +25,15 @@ from openpyxl.utils.exceptions import InvalidFileException
 from communes import scoping
 from communes.models import AdministrativeUnit, PostOffice
 from communes.services import require_editor, save_post_office
+from core import uploads
 from core.spreadsheets import safe_cell
 
-# More rows than this is not a registry of one province: split the file.
+# More rows than this is not a registry of one province: split the file. The registry has 20
+# columns; a few more are tolerated (and reported as unknown).
 MAX_ROWS = 10_000
+LIMITS = uploads.UploadLimits(
+    max_bytes=5 * 2**20, max_rows=MAX_ROWS, max_columns=60, max_uncompressed_bytes=50 * 2**20
+)
 
 
 @dataclass(frozen=True)
@@ -101,11 +106,18 @@ class ImportResult:
 
 
 class ImportFailed(Exception):
-    """Nothing was imported; ``errors`` says where and why."""
+    """Nothing was imported; ``errors`` says where and why (the first MAX_REPORTED_ERRORS of
+    ``count`` bad rows)."""
 
-    def __init__(self, errors: list[RowError]):
-        super().__init__(f"{len(errors)} errors")
+    def __init__(self, errors: list[RowError], count: int | None = None):
+        super().__init__(f"{count or len(errors)} errors")
         self.errors = errors
+        self.count = len(errors) if count is None else count
+
+    @property
+    def more(self) -> int:
+        """Bad rows not listed."""
+        return self.count - len(self.errors)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,34 +170,50 @@ def _allowed_values(column: Column) -> str:
 
 
 def read_table(data: bytes, filename: str = "") -> tuple[list[str], list[tuple[int, list[Any]]]]:
-    """Header names and (line number, cells) rows of a CSV (UTF-8) or XLSX file."""
-    name = filename.lower()
-    if name.endswith(".xls") or data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ImportFailed(
-            [RowError(None, _("The old Excel format (.xls) is not supported: save the file as .xlsx."))]
-        )
-    if data.startswith(b"PK\x03\x04") or name.endswith(".xlsx"):
-        rows = _xlsx_rows(data)
-    elif name.endswith((".csv", ".txt")) or not name:
-        rows = _csv_rows(data)
-    else:
-        raise ImportFailed([RowError(None, _("Upload a .csv or .xlsx file."))])
-    rows = [(line, cells) for line, cells in rows if any(_text(c) for c in cells)]
-    if not rows:
+    """Header names and (line number, cells) rows of a CSV (UTF-8) or XLSX file, within LIMITS:
+    the size first, then (XLSX) the unpacked size and the sheet's declared dimension, then the
+    rows and columns as they are read."""
+    try:
+        LIMITS.check_size(len(data))
+        name = filename.lower()
+        if name.endswith(".xls") or data.startswith(b"\xd0\xcf\x11\xe0"):
+            raise ImportFailed(
+                [RowError(None, _("The old Excel format (.xls) is not supported: save the file as .xlsx."))]
+            )
+        if uploads.is_xlsx(data) or name.endswith(".xlsx"):
+            try:
+                uploads.check_xlsx(io.BytesIO(data), LIMITS)
+            except uploads.DamagedWorkbook:
+                raise ImportFailed([RowError(None, _not_a_workbook())]) from None
+            rows = _xlsx_rows(data)
+        elif name.endswith((".csv", ".txt")) or not name:
+            rows = _csv_rows(data)
+        else:
+            raise ImportFailed([RowError(None, _("Upload a .csv or .xlsx file."))])
+        table: list[tuple[int, list[Any]]] = []
+        for line, cells in rows:
+            filled = [bool(_text(c)) for c in cells]
+            if any(filled):
+                LIMITS.check_columns(len(filled) - filled[::-1].index(True))
+                table.append((line, cells))
+                # The header and one row past the limit are enough to refuse the file.
+                LIMITS.check_rows(len(table) - 1)
+    except uploads.UploadRefused as refused:
+        raise ImportFailed([RowError(None, str(refused))]) from None
+    if not table:
         raise ImportFailed([RowError(None, _("The file is empty."))])
-    header_line, header_cells = rows[0]
+    header_line, header_cells = table[0]
     if header_line != 1:
         raise ImportFailed([RowError(None, _("The first line must hold the column names."))])
     header = [_text(c).lower() for c in header_cells]
-    body = rows[1:]
-    if len(body) > MAX_ROWS:
-        raise ImportFailed(
-            [RowError(None, _("The file has more than %(max)s rows: split it.") % {"max": f"{MAX_ROWS:,}"})]
-        )
-    return header, body
+    return header, table[1:]
 
 
-def _csv_rows(data: bytes) -> list[tuple[int, list[Any]]]:
+def _not_a_workbook() -> str:
+    return _("The file is not a valid Excel (.xlsx) workbook.")
+
+
+def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -205,21 +233,29 @@ def _csv_rows(data: bytes) -> list[tuple[int, list[Any]]]:
     delimiter = max(",;\t", key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        return [(reader.line_num, row) for row in reader]
+        for row in reader:
+            yield reader.line_num, row
     except csv.Error as error:
         raise ImportFailed(
             [RowError(reader.line_num, _("Unreadable CSV: %(error)s") % {"error": error})]
         ) from None
 
 
-def _xlsx_rows(data: bytes) -> list[tuple[int, list[Any]]]:
+def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
-        raise ImportFailed([RowError(None, _("The file is not a valid Excel (.xlsx) workbook."))]) from None
+        raise ImportFailed([RowError(None, _not_a_workbook())]) from None
     try:
         sheet = workbook.worksheets[0]
-        return [(index, list(row)) for index, row in enumerate(sheet.iter_rows(values_only=True), start=1)]
+        # Cells past the column limit are not even built: one more tells that the row is too wide.
+        for index, row in enumerate(
+            sheet.iter_rows(values_only=True, max_col=LIMITS.max_columns + 1), start=1
+        ):
+            cells = list(row)
+            while cells and cells[-1] is None:  # max_col pads short rows with empty cells
+                cells.pop()
+            yield index, cells
     finally:
         workbook.close()
 
@@ -384,12 +420,13 @@ def import_post_offices(*, by, data: bytes, filename: str = "") -> ImportResult:
     with transaction.atomic():
         result, errors = _apply(rows, by=by, filename=filename)
         if errors:
-            raise ImportFailed(errors)  # rolls back every row saved before
+            # Rolls back every row saved before.
+            raise ImportFailed([RowError(e["line"], e["message"]) for e in errors.errors], errors.count)
     return result
 
 
-def _apply(rows: list[ParsedRow], *, by, filename: str) -> tuple[ImportResult, list[RowError]]:
-    result, errors = ImportResult(), []
+def _apply(rows: list[ParsedRow], *, by, filename: str) -> tuple[ImportResult, uploads.ErrorReport]:
+    result, errors = ImportResult(), uploads.ErrorReport()
     codes = {r.code for r in rows} | {r.parent_code for r in rows if r.parent_code}
     existing = {
         o.code: o for o in PostOffice.objects.filter(code__in=codes).select_related("commune", "parent")
@@ -436,7 +473,7 @@ def _apply(rows: list[ParsedRow], *, by, filename: str) -> tuple[ImportResult, l
             else:
                 row.data["parent"] = parent
         if row.errors:
-            errors.append(RowError(row.line, " ".join(row.errors)))
+            errors.add(row.line, " ".join(row.errors))
             continue
         try:
             with transaction.atomic():
@@ -448,10 +485,10 @@ def _apply(rows: list[ParsedRow], *, by, filename: str) -> tuple[ImportResult, l
                     trusted_parent_ids=created_ids,
                 )
         except ValidationError as error:
-            errors.append(RowError(row.line, _describe(error)))
+            errors.add(row.line, _describe(error))
             continue
         except IntegrityError:
-            errors.append(RowError(row.line, _("The row conflicts with data already saved.")))
+            errors.add(row.line, _("The row conflicts with data already saved."))
             continue
         imported[saved.code] = saved
         if office is None:

@@ -139,7 +139,7 @@ def office_update(request, pk: int):
 def office_import(request):
     """Upload a CSV/XLSX file of offices: all rows are saved, or none."""
     form = ImportForm(request.POST or None, request.FILES or None)
-    errors = []
+    errors, more_errors = [], 0
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
@@ -147,7 +147,7 @@ def office_import(request):
                 by=request.user, data=upload.read(), filename=upload.name
             )
         except spreadsheets.ImportFailed as failure:
-            errors = failure.errors
+            errors, more_errors = failure.errors, failure.more
         else:
             messages.success(
                 request,
@@ -158,7 +158,7 @@ def office_import(request):
     return render(
         request,
         "communes/office_import.html",
-        {"form": form, "errors": errors, "columns": spreadsheets.COLUMNS},
+        {"form": form, "errors": errors, "more_errors": more_errors, "columns": spreadsheets.COLUMNS},
     )
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from communes.models import AdministrativeUnit
+from core import uploads
 from core.models import Event
 from dossiers import statuses
 from dossiers.statuses import Status
@@ -238,11 +239,11 @@ class Dossier(models.Model):
             models.Index(fields=["receiving_unit", "-received_at", "-id"], name="dossier_unit_received_idx"),
             # Status filters and the "overdue / nearly due" lists of a unit.
             models.Index(fields=["receiving_unit", "status", "due_date"], name="dossier_unit_status_due_idx"),
-            # The dashboard's "late / nearly due" lists: open dossiers only (statuses.OPEN), by due date.
+            # The dashboard's "late / nearly due" lists: dossiers whose clock runs, by due date.
             models.Index(
                 fields=["receiving_unit", "due_date", "id"],
-                name="dossier_open_due_idx",
-                condition=Q(status__in=sorted(statuses.OPEN)),
+                name="dossier_running_due_idx",
+                condition=Q(status__in=statuses.RUNNING),
             ),
             # The list filtered to dossiers running against their deadline (the overdue and
             # nearly-due filters, a running status), newest first: a walk of the small set of
@@ -443,8 +444,11 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # Last sign of life of the process running the job: a running job that stops reporting
+    # has lost its worker (dossiers.importing.fail_stalled_jobs).
+    heartbeat_at = models.DateTimeField(_("last progress"), null=True, blank=True)
 
-    MAX_REPORTED_ERRORS = 1000
+    MAX_REPORTED_ERRORS = uploads.MAX_REPORTED_ERRORS
 
     class Meta:
         verbose_name = _("import")

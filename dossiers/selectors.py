@@ -53,6 +53,19 @@ class ExtraFilter:
 EXTRA_FILTERS: dict[str, ExtraFilter] = {}
 
 
+def overdue_filter(today: date) -> Q:
+    """Overdue on ``today``: the clock is running (not waiting on the citizen, not ended) and
+    the due date has passed. The one rule of the list's filter, the dashboard's late list and
+    the week in progress's ``open_overdue`` (reports.services.aggregation); docs/reports.md."""
+    return Q(status__in=RUNNING, due_date__lt=today)
+
+
+def nearly_due_filter(today: date) -> Q:
+    """Due today or within NEARLY_DUE_WORKING_DAYS working days, the clock running."""
+    horizon = workdays.add_working_days(today, NEARLY_DUE_WORKING_DAYS)
+    return Q(status__in=RUNNING, due_date__gte=today, due_date__lte=horizon)
+
+
 def filter_dossiers(qs: QuerySet[Dossier], filters: dict, *, today: date | None = None) -> QuerySet[Dossier]:
     """Apply the list's filters (cleaned data of DossierFilterForm) in the database."""
     today = today or timezone.localdate()
@@ -73,12 +86,11 @@ def filter_dossiers(qs: QuerySet[Dossier], filters: dict, *, today: date | None 
         qs = qs.filter(receiving_unit=filters["unit"])
     flag = filters.get("flag")
     if flag == "overdue":
-        qs = qs.filter(status__in=RUNNING, due_date__lt=today)
+        qs = qs.filter(overdue_filter(today))
     elif flag == "due_today":
         qs = qs.filter(status__in=RUNNING, due_date=today)
     elif flag == "nearly_due":
-        horizon = workdays.add_working_days(today, NEARLY_DUE_WORKING_DAYS)
-        qs = qs.filter(status__in=RUNNING, due_date__gte=today, due_date__lte=horizon)
+        qs = qs.filter(nearly_due_filter(today))
     for name, extra in EXTRA_FILTERS.items():
         if filters.get(name):
             qs = extra.apply(qs, filters[name])

@@ -46,3 +46,9 @@ def resend_deferred_imports() -> int:
         ):
             sent += 1
     return sent
+
+
+@shared_task(name="dossiers.fail_stalled_imports", acks_late=True, ignore_result=True)
+def fail_stalled_imports() -> int:
+    """Running imports whose worker stopped reporting: failed, never left running."""
+    return importing.fail_stalled_jobs()

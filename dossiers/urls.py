@@ -30,4 +30,5 @@ urlpatterns = [
     path("imports/template.csv", views.import_template, name="import_template"),
     path("imports/<int:pk>/", views.import_detail, name="import_detail"),
     path("imports/<int:pk>/status/", views.import_status, name="import_status"),
+    path("imports/<int:pk>/restart/", views.import_restart, name="import_restart"),
 ]

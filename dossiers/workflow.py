@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from communes.weekmarks import dossier_state, mark_dossiers
 from core import transitions
 from core.timezones import FUTURE_TOLERANCE, aware
 from dossiers import calendar, workdays
@@ -119,6 +120,8 @@ def _lock(dossier: Dossier, action: str, expected_version: int | None) -> Dossie
             % {"action": ACTION_LABELS[action], "status": locked.get_status_display()},
             code="not_allowed",
         )
+    # The weeks the dossier counts in before the change: _save marks them with the new ones.
+    locked.weeks_before = dossier_state(locked)
     return locked
 
 
@@ -137,6 +140,7 @@ def _save(
     transitions.move(dossier, to_status, by=by, action=event, at=at, details=details)
     status = ["status"] if to_status is not None else []
     dossier.save(update_fields=[*dict.fromkeys(fields), *status, "version", "updated_at"])
+    mark_dossiers([getattr(dossier, "weeks_before", {}), dossier])
     return dossier
 
 

@@ -1,8 +1,9 @@
 from django.contrib import admin
 
+from communes.models import DirtyWeek
 from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from core.events import append_event
-from reports.models import COUNTERS, ComputationRun, ComputedWeek, DirtyWeek, Target, TargetChange, WeeklyRate
+from reports.models import COUNTERS, ComputationRun, ComputedWeek, Target, TargetChange, WeeklyRate
 
 
 @admin.register(WeeklyRate)

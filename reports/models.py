@@ -46,6 +46,10 @@ COUNTERS = (
     "portal_changed",
     "portal_synced_on_time",
 )
+# Stocks: counted at a moment (the end of the week). Over several weeks a stock is its value in
+# the last week of the period, never a sum; every other counter is a flow, summed over the weeks.
+STOCKS = ("open_overdue",)
+FLOWS = tuple(name for name in COUNTERS if name not in STOCKS)
 # dossiers.DeclineReason value -> counter; a blank reason is "unrecorded".
 DECLINE_COUNTERS = {
     "in_person": "declined_in_person",
@@ -197,20 +201,6 @@ class TargetChange(AppendOnlyModel):
         verbose_name = _("target change")
         verbose_name_plural = _("target changes")
         ordering = ["at", "id"]
-
-
-class DirtyWeek(models.Model):
-    """A (unit, week) whose counts changed after the week was computed (a late or backdated
-    entry); the next processing run recomputes the week."""
-
-    unit = models.ForeignKey(AdministrativeUnit, on_delete=models.CASCADE, related_name="+")
-    week_start = models.DateField()
-    marked_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("week to recompute")
-        verbose_name_plural = _("weeks to recompute")
-        constraints = [models.UniqueConstraint(fields=["unit", "week_start"], name="dirty_week_unit_week")]
 
 
 class ComputationRun(models.Model):

@@ -112,6 +112,12 @@ ACCESS: dict[str, Access] = {
     "dossiers:import_template": Access(DESK),
     "dossiers:import_detail": Access({**DESK, OTHER_OFFICIAL: 404}, obj("job")),
     "dossiers:import_status": Access({**DESK, OTHER_OFFICIAL: 404}, obj("job")),
+    # The job is waiting: its owner is sent back to it with a message; others are refused.
+    "dossiers:import_restart": Access(
+        POST_ONLY,
+        obj("job"),
+        post={ANON: 302, OFFICIAL: 302, OTHER_OFFICIAL: 404, POSTAL: 403, LEADER: 403, ADMIN: 302},
+    ),
     "dossiers:action": Access(
         {**DESK, OTHER_OFFICIAL: 404},
         lambda w: [w["dossier"].pk, "return_result"],

@@ -7,6 +7,7 @@ import re
 from datetime import date, datetime, time
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +18,7 @@ from dossiers.codes import parse_code
 from dossiers.importing.reading import DATE_FORMATS, DATETIME_FORMATS, RETURN_CHANNELS
 from dossiers.models import (
     DeclineReason,
+    Dossier,
     IntakeChannel,
     Procedure,
     Status,
@@ -150,26 +152,60 @@ class Catalogue:
         return due
 
 
+# Characters no dossier field may hold: the database refuses NUL in text, and the other
+# control characters (tab and line breaks aside) only come from damaged or hostile files.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def check_row(row: dict, catalogue: Catalogue, *, now: datetime) -> dict:
-    """The dossier fields of one row, or ValueError with every problem of the row."""
+    """The dossier fields of one row, or ValueError with every problem of the row.
+
+    The one rule set for a dossier coming from outside the desk: the import checks each row of
+    a file with it, and anything else that takes a dossier in the file's columns (one row, e.g.
+    the API) calls ``validate_row``, which adds the checks against the database.
+    """
     problems: list[str] = []
+    texts = [value for value in row.values() if isinstance(value, str)]
+    if _CONTROL.search("".join(texts)):
+        columns = [name for name, value in row.items() if isinstance(value, str) and _CONTROL.search(value)]
+        problems.append(
+            _("%(columns)s: holds a control character (such as NUL) that no text may contain.")
+            % {"columns": ", ".join(sorted(columns))}
+        )
     code = _text(row.get("ma_ho_so"))
     try:
-        parse_code(code)
+        parsed_code = parse_code(code)
     except ValueError:
+        parsed_code = None
         problems.append(
             _("ma_ho_so “%(value)s” is not a dossier code like 000.00.00.H00-YYMMDD-0001.")
-            % {"value": code[:50]}
+            % {"value": _CONTROL.sub("?", code[:50])}
         )
     procedure_code = _text(row.get("ma_thu_tuc"))
     procedure = catalogue.procedures.get(procedure_code)
     if procedure is None:
-        problems.append(_("ma_thu_tuc “%(value)s” is not in the catalogue.") % {"value": procedure_code[:40]})
+        problems.append(
+            _("ma_thu_tuc “%(value)s” is not in the catalogue.")
+            % {"value": _CONTROL.sub("?", procedure_code[:40])}
+        )
     unit_code = _text(row.get("ma_don_vi"))
     unit = catalogue.units.get(unit_code)
     if unit is None:
         problems.append(
-            _("ma_don_vi “%(value)s” is not a commune you may import for.") % {"value": unit_code[:40]}
+            _("ma_don_vi “%(value)s” is not a commune you may import for.")
+            % {"value": _CONTROL.sub("?", unit_code[:40])}
+        )
+    elif parsed_code is not None and parsed_code.prefix not in (unit.identifier, unit.code):
+        # A code names the unit that received the dossier: another unit's numbering would take
+        # that unit's codes (and its citizens' lookups) away from it.
+        problems.append(
+            _("ma_ho_so %(code)s is in the numbering of %(prefix)s, not of %(unit)s (%(identifier)s).")
+            % {
+                "code": code,
+                "prefix": parsed_code.prefix,
+                "unit": unit_code,
+                "identifier": unit.dossier_prefix,
+            }
         )
     status = _choice(STATUSES, row.get("trang_thai"))
     if status is None:
@@ -248,7 +284,8 @@ def check_row(row: dict, catalogue: Catalogue, *, now: datetime) -> dict:
                 column = _FIELD_COLUMNS.get(field_name, field_name)
                 problems.extend(f"{column}: {message}" for message in messages)
     if problems:
-        raise ValueError(" ".join(dict.fromkeys(problems)))
+        # Messages quote the cells: a control character quoted would not even be storable.
+        raise ValueError(_CONTROL.sub("?", " ".join(dict.fromkeys(problems))))
 
     received_at = received if status != Status.REGISTERED else None
     if received_at is not None and due is None:
@@ -294,3 +331,35 @@ _FIELD_COLUMNS = {
     "received_at": "ngay_tiep_nhan",
     "procedure": "ma_thu_tuc",
 }
+
+
+def _owners(codes: list[str]) -> dict[str, int]:
+    """The receiving unit of each code that already belongs to a dossier."""
+    if connection.vendor == "postgresql":
+        # One array parameter instead of an IN list of thousands (quoted one by one).
+        table = connection.ops.quote_name(Dossier._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT code, receiving_unit_id FROM {table} WHERE code = ANY(%s)", [codes])  # noqa: S608
+            return dict(cursor.fetchall())
+    return dict(Dossier.objects.filter(code__in=codes).values_list("code", "receiving_unit_id"))
+
+
+def repeated_message(code: str) -> str:
+    return _("ma_ho_so %(code)s appears twice in the file.") % {"code": code}
+
+
+def taken_message(code: str) -> str:
+    return _("ma_ho_so %(code)s already belongs to a dossier of another unit.") % {"code": code}
+
+
+def validate_row(row: dict, *, user, now: datetime | None = None, catalogue: Catalogue | None = None) -> dict:
+    """One dossier in the import's columns, checked as the import checks a row of a file: the
+    dossier fields, or ValueError with every problem (in Vietnamese). For a single dossier
+    coming from outside the desk (the API); ``user`` limits the units as for an import
+    (``None``: every commune)."""
+    now = now or timezone.now()
+    fields = check_row(row, catalogue or Catalogue(user), now=now)
+    owner = _owners([fields["code"]]).get(fields["code"])
+    if owner is not None and owner != fields["receiving_unit_id"]:
+        raise ValueError(taken_message(fields["code"]))
+    return fields

@@ -1,5 +1,6 @@
-"""Running an import job: count, check every row (first pass), then write the good rows in
-batches (second pass), storing progress on the ImportJob row for the page that polls it."""
+"""Running an import job: one pass over the file checks every row and hands the good ones to
+a stage (per database), which checks the codes and writes the whole file in one transaction;
+progress on the ImportJob row for the page that polls it; jobs whose worker died."""
 
 from __future__ import annotations
 
@@ -7,26 +8,40 @@ import logging
 import pickle
 import tempfile
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import islice
 from pathlib import Path
 
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dossiers.importing.checking import Catalogue, check_row
+from core.uploads import ErrorReport
+from dossiers.importing.checking import Catalogue, _owners, check_row, repeated_message, taken_message
 from dossiers.importing.reading import BATCH_SIZE, ImportFileError, open_table
 from dossiers.importing.writing import _write_batch
-from dossiers.importing.writing_postgres import _PostgresBatchWriter
-from dossiers.models import (
-    Dossier,
-    ImportJob,
-)
+from dossiers.importing.writing_postgres import PostgresStage
+from dossiers.models import ImportJob
 
 logger = logging.getLogger(__name__)
 
+# A running job whose worker has not reported for this long has died (killed, out of memory,
+# machine restarted): it is marked failed and can be started again.
+STALLED_AFTER = timedelta(minutes=15)
+
+
 # --- running a job ---------------------------------------------------------------------------
+#
+# One pass over the file checks every row with ``check_row`` and hands the good rows to a
+# stage; the stage then checks the codes against each other and the database (repeated in the
+# file, owned by another unit), and writes everything in ONE transaction: a file is imported
+# whole or not at all, whatever its size (docs/import-format.md). Two stages:
+# - PostgreSQL: the rows are copied (COPY) into a temporary table as they are checked, the
+#   checks on codes are two set-wise statements, and the dossiers, their events, the code
+#   sequences and the week marks are written by a handful of statements, whatever the size;
+# - portable (SQLite): the checked rows are spooled to a temporary file, the codes checked a
+#   batch at a time, and the batches written by the ORM inside one transaction.
 
 
 def _batches(iterable, size):
@@ -43,69 +58,19 @@ def count_rows(path: Path) -> int:
         table.close()
 
 
-class _Checker:
-    """Checks rows in file order, including codes repeated in the file and codes owned by
-    another unit."""
-
-    def __init__(self, user, now):
-        self.catalogue = Catalogue(user)
-        self.now = now
-        self.seen: set[str] = set()
-
-    def check_batch(self, batch: list[tuple[int, dict]]) -> tuple[list[tuple[int, dict]], list[dict]]:
-        good, bad = [], []
-        checked = []
-        for line, row in batch:
-            try:
-                checked.append((line, check_row(row, self.catalogue, now=self.now)))
-            except ValueError as exc:
-                bad.append({"line": line, "message": str(exc)})
-        owners = _owners([fields["code"] for _line, fields in checked])
-        for line, fields in checked:
-            code = fields["code"]
-            if code in self.seen:
-                bad.append(
-                    {
-                        "line": line,
-                        "message": _("ma_ho_so %(code)s appears twice in the file.") % {"code": code},
-                    }
-                )
-                continue
-            self.seen.add(code)
-            owner = owners.get(code)
-            if owner is not None and owner != fields["receiving_unit_id"]:
-                bad.append(
-                    {
-                        "line": line,
-                        "message": _("ma_ho_so %(code)s already belongs to a dossier of another unit.")
-                        % {"code": code},
-                    }
-                )
-                continue
-            good.append((line, fields))
-        bad.sort(key=lambda error: error["line"])
-        return good, bad
-
-
-def _owners(codes: list[str]) -> dict[str, int]:
-    """The receiving unit of each code that already belongs to a dossier."""
-    if connection.vendor == "postgresql":
-        # One array parameter instead of an IN list of thousands (quoted one by one).
-        table = connection.ops.quote_name(Dossier._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT code, receiving_unit_id FROM {table} WHERE code = ANY(%s)", [codes])  # noqa: S608
-            return dict(cursor.fetchall())
-    return dict(Dossier.objects.filter(code__in=codes).values_list("code", "receiving_unit_id"))
-
-
 def _progress(job: ImportJob, **fields) -> None:
+    fields["heartbeat_at"] = timezone.now()
     for name, value in fields.items():
         setattr(job, name, value)
     ImportJob.objects.filter(pk=job.pk).update(**fields)
 
 
 def run_import(job_id: int) -> ImportJob:
-    """Run (or re-run) an import job to the end; safe to call twice for the same job."""
+    """Run (or re-run) an import job to the end; safe to call twice for the same job.
+
+    Never raises for a bad file or an unexpected error: the job ends rejected or failed, with a
+    message for the page (the upload request and the worker call it alike).
+    """
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
     if job.is_finished:
         return job
@@ -113,8 +78,9 @@ def run_import(job_id: int) -> ImportJob:
     _progress(
         job,
         status=ImportJob.Status.RUNNING,
-        phase="counting",
+        phase="checking",
         started_at=now,
+        finished_at=None,
         processed_rows=0,
         total_rows=0,
         created_count=0,
@@ -124,34 +90,33 @@ def run_import(job_id: int) -> ImportJob:
         errors=[],
         message="",
     )
-    path = Path(job.file.path)
+    stage = PostgresStage(job) if connection.vendor == "postgresql" else PortableStage(job)
     try:
-        total = count_rows(path)
-        if total == 0:
-            raise ImportFileError(_("The file has a header but no rows."))
-        _progress(job, total_rows=total, phase="checking")
-        errors, bad_lines, ignored, spool = _check_file(job, path, now)
-        error_count = len(errors)
-        stored = errors[: ImportJob.MAX_REPORTED_ERRORS]
-        if errors and job.mode == ImportJob.Mode.ALL_OR_NOTHING:
-            spool.close()
+        report, ignored = _check_file(job, Path(job.file.path), now, stage)
+        if report and job.mode == ImportJob.Mode.ALL_OR_NOTHING:
             _progress(
                 job,
                 status=ImportJob.Status.REJECTED,
                 phase="",
-                error_count=error_count,
-                errors=stored,
-                message=_("%(count)d bad rows: nothing was imported.") % {"count": error_count},
+                error_count=report.count,
+                errors=report.errors,
+                message=_("%(count)d bad rows: nothing was imported.") % {"count": report.count},
                 finished_at=timezone.now(),
             )
             return job
-        _progress(job, phase="writing", processed_rows=0, error_count=error_count, errors=stored)
-        try:
-            _write_file(job, spool, now, bad_lines)
-        finally:
-            spool.close()
+        _progress(job, phase="writing", error_count=report.count, errors=report.errors)
+        created, updated, unchanged = stage.write(now)
         message = _("Columns ignored: %(columns)s.") % {"columns": ", ".join(ignored)} if ignored else ""
-        _progress(job, status=ImportJob.Status.DONE, phase="", message=message, finished_at=timezone.now())
+        _progress(
+            job,
+            status=ImportJob.Status.DONE,
+            phase="",
+            message=message,
+            created_count=created,
+            updated_count=updated,
+            unchanged_count=unchanged,
+            finished_at=timezone.now(),
+        )
     except ImportFileError as exc:
         _progress(
             job,
@@ -168,76 +133,134 @@ def run_import(job_id: int) -> ImportJob:
             job,
             status=ImportJob.Status.FAILED,
             phase="",
-            message=_("The import stopped because of an unexpected error; nothing more was written."),
+            message=_("The import stopped because of an unexpected error; nothing was written."),
             finished_at=timezone.now(),
         )
-        raise
+    finally:
+        stage.close()
     return job
 
 
-def _check_file(job: ImportJob, path: Path, now: datetime) -> tuple[list[dict], set[int], list[str], Spool]:
-    """First pass: check every row. The checked fields of the good rows go to a temporary spool
-    file (pickled batches), so the writing pass neither re-reads nor re-checks the file and the
-    memory stays that of one batch."""
-    checker = _Checker(job.created_by, now)
-    errors: list[dict] = []
-    bad_lines: set[int] = set()
+def _check_file(job: ImportJob, path: Path, now: datetime, stage) -> tuple[ErrorReport, list[str]]:
+    """The single pass over the file: each row checked, the good ones handed to the stage,
+    the bad ones reported (the first MAX_REPORTED_ERRORS kept); then the stage's checks of the
+    codes."""
+    catalogue = Catalogue(job.created_by)
+    report = ErrorReport()
     table = open_table(path)
-    spool = Spool()
+    total = table.expected_rows
     processed = 0
     try:
         for batch in _batches(table.rows, BATCH_SIZE):
-            good, bad = checker.check_batch(batch)
-            spool.write(good)
-            errors.extend(bad)
-            bad_lines.update(error["line"] for error in bad)
+            good = []
+            for line, row in batch:
+                try:
+                    good.append((line, check_row(row, catalogue, now=now)))
+                except ValueError as exc:
+                    report.add(line, str(exc))
+            stage.add(good)
             processed += len(batch)
-            _progress(job, processed_rows=min(processed, job.total_rows))
-    except BaseException:
-        spool.close()
-        raise
+            total = max(total, processed)
+            _progress(job, processed_rows=processed, total_rows=total)
     finally:
         table.close()
-    return errors, bad_lines, table.ignored, spool
+    if processed == 0:
+        raise ImportFileError(_("The file has a header but no rows."))
+    errors, count = stage.check()
+    report.merge(errors, count)
+    _progress(job, processed_rows=processed, total_rows=processed)
+    return report, table.ignored
+
+
+def fail_stalled_jobs(*, now: datetime | None = None) -> int:
+    """Jobs left running by a worker that died (killed, out of memory, machine restarted):
+    marked failed, so that the page says so and the file can be imported again. Nothing of
+    theirs was written (a file is written in one transaction)."""
+    now = now or timezone.now()
+    stalled = ImportJob.objects.filter(status=ImportJob.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=now - STALLED_AFTER)
+        | Q(heartbeat_at__isnull=True, started_at__lt=now - STALLED_AFTER)
+    )
+    return stalled.update(
+        status=ImportJob.Status.FAILED,
+        phase="",
+        message=_("The import stopped (the background service was interrupted); nothing was written."),
+        finished_at=now,
+    )
+
+
+def restart_job(*, job: ImportJob, by) -> ImportJob:
+    """A failed job, back to waiting, to be run again from the stored file."""
+    if job.status != ImportJob.Status.FAILED:
+        raise ValueError("only a failed import is started again")
+    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.FAILED).update(
+        status=ImportJob.Status.PENDING, phase="", message="", finished_at=None, heartbeat_at=None
+    )
+    logger.info("import job %s restarted by user %s", job.pk, getattr(by, "pk", None))
+    job.refresh_from_db()
+    return job
+
+
+class PortableStage:
+    """Any database: the checked rows of each batch go to a spool file, codes repeated in the
+    file or owned by another unit are found batch by batch, and the batches are written by
+    the ORM in one transaction."""
+
+    def __init__(self, job: ImportJob):
+        self.job = job
+        self.spool = Spool()
+        self.seen: set[str] = set()
+        self.report = ErrorReport()
+
+    def add(self, good: list[tuple[int, dict]]) -> None:
+        owners = _owners([fields["code"] for _line, fields in good])
+        kept = []
+        for line, fields in good:
+            code = fields["code"]
+            if code in self.seen:
+                self.report.add(line, repeated_message(code))
+                continue
+            self.seen.add(code)
+            owner = owners.get(code)
+            if owner is not None and owner != fields["receiving_unit_id"]:
+                self.report.add(line, taken_message(code))
+                continue
+            kept.append(fields)
+        self.spool.write(kept)
+
+    def check(self) -> tuple[list[dict], int]:
+        return self.report.errors, self.report.count
+
+    @transaction.atomic
+    def write(self, now: datetime) -> tuple[int, int, int]:
+        totals = [0, 0, 0]
+        for rows in self.spool.read():
+            for n, count in enumerate(_write_batch(self.job, rows, now)):
+                totals[n] += count
+        return tuple(totals)
+
+    def close(self) -> None:
+        self.spool.close()
 
 
 class Spool:
-    """Checked rows between the two passes, in an anonymous temporary file."""
+    """Checked rows between the check and the writing, in an anonymous temporary file."""
 
     def __init__(self):
         self.file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
         self.batches = 0
 
-    def write(self, good: list[tuple[int, dict]]) -> None:
-        pickle.dump(good, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+    def write(self, rows: list[dict]) -> None:
+        pickle.dump(rows, self.file, protocol=pickle.HIGHEST_PROTOCOL)
         self.batches += 1
 
-    def read(self) -> Iterator[list[tuple[int, dict]]]:
+    def read(self) -> Iterator[list[dict]]:
         self.file.seek(0)
         for _batch in range(self.batches):
             yield pickle.load(self.file)  # noqa: S301 - our own file, written just before
 
     def close(self) -> None:
         self.file.close()
-
-
-def _write_file(job: ImportJob, spool: Spool, now: datetime, bad_lines: set[int]) -> None:
-    write_batch = _PostgresBatchWriter(job, now) if connection.vendor == "postgresql" else None
-    processed = 0
-    for good in spool.read():
-        rows = [fields for line, fields in good if line not in bad_lines]
-        if write_batch is None:
-            created, updated, unchanged = _write_batch(job, rows, now)
-        else:
-            created, updated, unchanged = write_batch(rows)
-        processed += len(good)
-        _progress(
-            job,
-            processed_rows=min(processed, job.total_rows),
-            created_count=job.created_count + created,
-            updated_count=job.updated_count + updated,
-            unchanged_count=job.unchanged_count + unchanged,
-        )
 
 
 def create_job(*, by, uploaded_file, mode: str) -> ImportJob:

@@ -6,12 +6,15 @@ from __future__ import annotations
 import codecs
 import csv
 import logging
+import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.utils.translation import gettext as _
 
+from core.uploads import UploadLimits, UploadRefused, check_xlsx, is_xlsx
 from dossiers.models import (
     ReturnChannel,
 )
@@ -21,7 +24,13 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 5000
 MAX_FILE_BYTES = 100 * 1024 * 1024
 SNIFF_BYTES = 64 * 1024
-# Files up to this size are imported during the upload request; larger ones by a worker.
+# What one file may hold (docs/import-format.md): checked before the file is read whole (the
+# size, an XLSX's unpacked size and declared dimension) and again while it is read.
+LIMITS = UploadLimits(
+    max_bytes=MAX_FILE_BYTES, max_rows=500_000, max_columns=100, max_uncompressed_bytes=400 * 2**20
+)
+# Files up to this size (unpacked, for a workbook) are imported during the upload request;
+# larger ones by a worker.
 INLINE_IMPORT_BYTES = 256 * 1024
 
 REQUIRED = [
@@ -82,15 +91,27 @@ class Table:
     ignored: list[str]
     rows: Iterator[tuple[int, dict]]
     close: callable
+    expected_rows: int = 0  # an estimate for the progress bar (0: unknown)
+
+
+# Control characters in a column name are dropped: the name is quoted in messages ("columns
+# ignored") that must be storable.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _normalise_header(value) -> str:
-    return str(value or "").strip().lstrip("\ufeff").strip().lower().replace(" ", "_")
+    name = _CONTROL.sub("", str(value or ""))
+    return name.strip().lstrip("\ufeff").strip().lower().replace(" ", "_")
 
 
 def _check_header(header: list[str]) -> list[str]:
-    missing = [name for name in REQUIRED if name not in header]
-    duplicated = sorted({name for name in header if name and header.count(name) > 1})
+    try:
+        LIMITS.check_columns(len(header))
+    except UploadRefused as refused:
+        raise ImportFileError(str(refused)) from None
+    counts = Counter(header)
+    missing = [name for name in REQUIRED if name not in counts]
+    duplicated = sorted(name for name, count in counts.items() if name and count > 1)
     if missing or duplicated:
         parts = []
         if missing:
@@ -117,9 +138,50 @@ def open_table(path: str | Path) -> Table:
         )
     with path.open("rb") as handle:
         head = handle.read(SNIFF_BYTES)
-    if head.startswith(b"PK\x03\x04"):
+    if is_xlsx(head):
         return _open_xlsx(path)
     return _open_csv(path, head)
+
+
+def work_size(path: str | Path) -> int:
+    """How much there is to read: the size of a CSV, the unpacked size of a workbook (a small
+    XLSX can unpack to hundreds of megabytes). Decides whether the upload request imports it."""
+    path = Path(path)
+    with path.open("rb") as handle:
+        if not is_xlsx(handle.read(4)):
+            return path.stat().st_size
+    try:
+        return check_xlsx(path, LIMITS)
+    except UploadRefused:
+        return LIMITS.max_uncompressed_bytes + 1  # the worker reports it
+
+
+def _limit_message(check, value: int) -> str:
+    try:
+        check(value)
+    except UploadRefused as refused:
+        return str(refused)
+    return ""
+
+
+def _limited(rows: Iterator[tuple[int, dict]]) -> Iterator[tuple[int, dict]]:
+    """Stop at the first row past the limit: the file is refused, not read to its end."""
+    for count, row in enumerate(rows, start=1):
+        if count > LIMITS.max_rows:
+            try:
+                LIMITS.check_rows(count)
+            except UploadRefused as refused:
+                raise ImportFileError(str(refused)) from None
+        yield row
+
+
+def _estimate_lines(path: Path) -> int:
+    """Lines of a CSV (a cell may hold a line break: an estimate for the progress bar)."""
+    lines = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(2**20):
+            lines += chunk.count(b"\n")
+    return max(lines - 1, 0)
 
 
 def _looks_like_utf16(head: bytes) -> bool:
@@ -136,7 +198,9 @@ def _open_csv(path: Path, head: bytes) -> Table:
             raise ImportFileError(
                 _("The file is not encoded in UTF-8. Save it again as “CSV UTF-8” and upload it again.")
             )
-        raise ImportFileError(_("The file is neither a CSV text file nor an Excel (XLSX) workbook."))
+        if head.count(0) * 100 > len(head):
+            raise ImportFileError(_("The file is neither a CSV text file nor an Excel (XLSX) workbook."))
+        # A stray NUL in a text file: the row that holds it is reported (checking.check_row).
     decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="strict")
     try:
         text = decoder.decode(head, final=len(head) < SNIFF_BYTES)
@@ -146,6 +210,9 @@ def _open_csv(path: Path, head: bytes) -> Table:
         ) from None
     first_line = text.splitlines()[0] if text else ""
     if len(first_line) >= len(text) and len(head) >= SNIFF_BYTES:
+        columns = max(first_line.count(delimiter) for delimiter in ",;\t") + 1
+        if columns > LIMITS.max_columns:
+            raise ImportFileError(_limit_message(LIMITS.check_columns, columns))
         raise ImportFileError(_("The first line of the file is not a header of column names."))
     delimiter = max([",", ";", "\t"], key=first_line.count)
     handle = path.open("r", encoding="utf-8-sig", errors="strict", newline="")
@@ -164,9 +231,13 @@ def _open_csv(path: Path, head: bytes) -> Table:
     def rows():
         try:
             for cells in reader:
+                if len(cells) > LIMITS.max_columns:
+                    LIMITS.check_columns(len(cells))
                 if not any(cell.strip() for cell in cells):
                     continue
                 yield reader.line_num, dict(zip(header, cells, strict=False))
+        except UploadRefused as refused:
+            raise ImportFileError(str(refused)) from None
         except UnicodeDecodeError:
             raise ImportFileError(
                 _("The file is not encoded in UTF-8 (after line %(line)d). Save it again as “CSV UTF-8”.")
@@ -178,17 +249,29 @@ def _open_csv(path: Path, head: bytes) -> Table:
                 % {"line": reader.line_num, "error": exc}
             ) from None
 
-    return Table(header=header, ignored=ignored, rows=rows(), close=handle.close)
+    return Table(
+        header=header,
+        ignored=ignored,
+        rows=_limited(rows()),
+        close=handle.close,
+        expected_rows=_estimate_lines(path),
+    )
 
 
 def _open_xlsx(path: Path) -> Table:
     from openpyxl import load_workbook
 
     try:
+        check_xlsx(path, LIMITS)
+    except UploadRefused as refused:
+        raise ImportFileError(str(refused)) from None
+    try:
         workbook = load_workbook(path, read_only=True, data_only=True)
         sheet = workbook.worksheets[0]
-        iterator = sheet.iter_rows(values_only=True)
-        header = [_normalise_header(cell) for cell in next(iterator, ())]
+        expected = max((sheet.max_row or 1) - 1, 0)  # from the sheet's declared dimension
+        # Cells past the column limit are never built (one more tells the row is too wide).
+        iterator = sheet.iter_rows(values_only=True, max_col=LIMITS.max_columns + 1)
+        header = _trimmed([_normalise_header(cell) for cell in next(iterator, ())])
     except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
         logger.info("unreadable workbook: %s", type(exc).__name__)
         raise ImportFileError(
@@ -201,9 +284,23 @@ def _open_xlsx(path: Path) -> Table:
         raise
 
     def rows():
-        for number, cells in enumerate(iterator, start=2):
-            if not any(cell not in (None, "") for cell in cells):
-                continue
-            yield number, dict(zip(header, cells, strict=False))
+        try:
+            for number, cells in enumerate(iterator, start=2):
+                if cells[-1:] not in ((None,), ("",), ()):
+                    LIMITS.check_columns(len(cells))
+                if not any(cell not in (None, "") for cell in cells):
+                    continue
+                yield number, dict(zip(header, cells, strict=False))
+        except UploadRefused as refused:
+            raise ImportFileError(str(refused)) from None
 
-    return Table(header=header, ignored=ignored, rows=rows(), close=workbook.close)
+    return Table(
+        header=header, ignored=ignored, rows=_limited(rows()), close=workbook.close, expected_rows=expected
+    )
+
+
+def _trimmed(header: list[str]) -> list[str]:
+    """A header read with ``max_col`` is padded with empty names up to it."""
+    while header and not header[-1]:
+        header.pop()
+    return header

@@ -9,6 +9,7 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from communes.models import AdministrativeUnit
+from communes.weekmarks import dossier_state, mark_dossiers
 from dossiers.codes import parse_code
 from dossiers.importing.reading import BATCH_SIZE
 from dossiers.models import (
@@ -46,6 +47,7 @@ def _write_batch(job: ImportJob, rows: list[dict], now: datetime) -> tuple[int, 
     existing = {d.code: d for d in Dossier.objects.select_for_update().filter(code__in=list(by_code))}
     actor = job.created_by
     new, changed, events = [], [], []
+    before: list[dict] = []  # the changed dossiers as they were: their weeks change too
     unchanged = 0
     for code, fields in by_code.items():
         dossier = existing.get(code)
@@ -65,6 +67,7 @@ def _write_batch(job: ImportJob, rows: list[dict], now: datetime) -> tuple[int, 
         if not differences:
             unchanged += 1
             continue
+        before.append(dossier_state(dossier))
         for name in differences:
             setattr(dossier, name, fields[name])
         if dossier.original_due_date is None or (
@@ -106,6 +109,7 @@ def _write_batch(job: ImportJob, rows: list[dict], now: datetime) -> tuple[int, 
             )
     DossierEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
     _bump_sequences(created)
+    mark_dossiers([*before, *created, *(dossier for dossier, _diff in changed)])
     return len(created), len(changed), unchanged
 
 

@@ -3,7 +3,13 @@ workflow write. The view functions are re-exported here for the URL configuratio
 
 from dossiers.views.detail import dossier_action, dossier_detail
 from dossiers.views.editing import dossier_edit
-from dossiers.views.import_jobs import import_detail, import_status, import_template, import_upload
+from dossiers.views.import_jobs import (
+    import_detail,
+    import_restart,
+    import_status,
+    import_template,
+    import_upload,
+)
 from dossiers.views.intake import dossier_create, intake_documents, intake_preview
 from dossiers.views.lists import dossier_export, dossier_list
 from dossiers.views.paper import apology, receipt, refusal_slip, supplement_slip
@@ -18,6 +24,7 @@ __all__ = [
     "dossier_export",
     "dossier_list",
     "import_detail",
+    "import_restart",
     "import_status",
     "import_template",
     "import_upload",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.permissions import DESK, role_required
 from dossiers import importing
@@ -35,7 +36,7 @@ def import_upload(request):
             )
         else:
             job = importing.create_job(by=request.user, uploaded_file=upload, mode=form.cleaned_data["mode"])
-            if job.size <= importing.INLINE_IMPORT_BYTES:
+            if importing.work_size(job.file.path) <= importing.INLINE_IMPORT_BYTES:
                 importing.run_import(job.pk)
             else:
                 _queue_import(job)
@@ -61,6 +62,22 @@ def _job_for(request, pk: int) -> ImportJob:
 @role_required(*DESK)
 def import_detail(request, pk: int):
     return render(request, "dossiers/import_detail.html", {"job": _job_for(request, pk)})
+
+
+@require_POST
+@role_required(*DESK)
+def import_restart(request, pk: int):
+    """Start a failed import again (its worker died, or an unexpected error stopped it)."""
+    job = _job_for(request, pk)
+    if job.status != ImportJob.Status.FAILED:
+        messages.error(request, _("Only an import that failed can be started again."))
+        return redirect("dossiers:import_detail", pk=job.pk)
+    importing.restart_job(job=job, by=request.user)
+    if importing.work_size(job.file.path) <= importing.INLINE_IMPORT_BYTES:
+        importing.run_import(job.pk)
+    else:
+        _queue_import(job)
+    return redirect("dossiers:import_detail", pk=job.pk)
 
 
 @role_required(*DESK)

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.permissions import DOSSIER_VIEWERS, can_work_desk, role_required
+from core.replica import reads_from_replica
 from core.spreadsheets import safe_row
 from dossiers import exports, selectors, statuses
 from dossiers.forms import (
@@ -33,6 +34,7 @@ def _filters(request):
 
 
 @role_required(*DOSSIER_VIEWERS)
+@reads_from_replica
 def dossier_list(request):
     form, filters = _filters(request)
     order = filters.get("sort") or selectors.DEFAULT_ORDER
@@ -192,6 +194,7 @@ class _Echo:
 
 
 @role_required(*DOSSIER_VIEWERS)
+@reads_from_replica
 def dossier_export(request, fmt: str):
     """The filtered list as CSV (streamed) or XLSX; identity numbers and phones masked."""
     _form, filters = _filters(request)

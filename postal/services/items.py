@@ -13,11 +13,13 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from communes import scoping
 from communes.models import AdministrativeUnit, PostOffice
+from communes.weekmarks import mark_weeks
 from core import transitions
 from core.events import append_event
 from dossiers.codes import parse_code
@@ -27,6 +29,7 @@ from postal.models import (
     DeliveryTier,
     Direction,
     ItemCodeSequence,
+    ItemEvent,
     ItemStatus,
     PostalItem,
 )
@@ -40,6 +43,9 @@ DEFAULT_TARGET_DAYS = {
     DeliveryTier.NEAR_PROVINCE: 3,
     DeliveryTier.FAR_PROVINCE: 4,
 }
+
+# Item statuses the weekly figures count (reports: items delivered, returned to the agency).
+COUNTED_STATUSES = frozenset({ItemStatus.DELIVERED, ItemStatus.RETURNED_TO_SENDER})
 
 # The item state machine in one screen. Handovers move items out of CREATED (return) and
 # ACCEPTED (intake); delivery attempts move return items out of the middle states.
@@ -87,7 +93,33 @@ def _move(item: PostalItem, to_status: str, *, by: User | None, action: str, at=
             _("Item %(code)s is “%(status)s” and cannot become “%(target)s”.")
             % {"code": item.code, "status": item.get_status_display(), "target": ItemStatus(to_status).label}
         )
-    transitions.move(item, to_status, by=by, action=action, at=at, details=details)
+    moment = at or timezone.now()
+    transitions.move(item, to_status, by=by, action=action, at=moment, details=details)
+    if to_status in COUNTED_STATUSES and item.direction == Direction.RETURN:
+        # Deliveries and returns to the agency are counted in the week they happen.
+        mark_weeks({(_unit_of(item), moment)})
+
+
+def _unit_of(item: PostalItem | None) -> int | None:
+    if item is None or item.dossier_id is None:
+        return None
+    return Dossier.objects.filter(pk=item.dossier_id).values_list("receiving_unit_id", flat=True).first()
+
+
+def item_weeks(item: PostalItem | None) -> set[tuple[int | None, datetime]]:
+    """The (unit, moment) pairs a result item counts in: its delivery and its return to the
+    agency (for communes.weekmarks.mark_weeks)."""
+    if item is None or item.direction != Direction.RETURN:
+        return set()
+    unit = _unit_of(item)
+    moments = set(
+        ItemEvent.objects.filter(item_id=item.pk, to_status=ItemStatus.RETURNED_TO_SENDER).values_list(
+            "at", flat=True
+        )
+    )
+    if item.delivered_at is not None:
+        moments.add(item.delivered_at)
+    return {(unit, moment) for moment in moments}
 
 
 def _check_amount(value: int, label: str) -> int:

@@ -1,5 +1,6 @@
 """Importing the registry from CSV/XLSX: all rows or none, each bad row reported by line."""
 
+from dataclasses import replace
 from io import BytesIO, StringIO
 
 import pytest
@@ -226,3 +227,66 @@ def test_text_that_looks_like_a_formula_is_exported_as_text(post_office):
     )
     cell = load_workbook(BytesIO(data)).worksheets[0]["B2"]
     assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
+
+
+# --- limits on the upload (issue 14, #6): refused before the file is read whole ---------------
+
+
+def _workbook(rows: list[list]) -> bytes:
+    book = Workbook()
+    for cells in rows:
+        book.active.append(cells)
+    buffer = BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_workbook_that_unpacks_past_the_limit_is_refused_before_reading(post_manager, monkeypatch):
+    from communes import spreadsheets
+
+    monkeypatch.setattr(spreadsheets, "LIMITS", replace(spreadsheets.LIMITS, max_uncompressed_bytes=200_000))
+    # A few kilobytes packed, far more unpacked: the same long name on every row.
+    data = _workbook([HEADER.split(",")] + [["BD", "x" * 200, "agent", "19111"]] * 2000)
+    assert len(data) < 100_000
+    reads = []
+    monkeypatch.setattr(spreadsheets, "load_workbook", lambda *a, **k: reads.append(1))
+    [(line, message)] = errors_of(lambda: import_post_offices(by=post_manager, data=data, filename="x.xlsx"))
+    assert line is None and "Khi giải nén" in message
+    assert reads == []  # refused from the sizes in the archive, no cell parsed
+
+
+def test_a_workbook_that_declares_too_many_rows_is_refused_before_reading(post_manager, monkeypatch):
+    from communes import spreadsheets
+
+    data = _workbook([HEADER.split(",")] + [[f"BD-{n}", "Điểm", "agent", "19111"] for n in range(10_001)])
+    reads = []
+    monkeypatch.setattr(spreadsheets, "load_workbook", lambda *a, **k: reads.append(1))
+    [(_line, message)] = errors_of(lambda: import_post_offices(by=post_manager, data=data, filename="x.xlsx"))
+    assert "10,000" in message and "dòng" in message
+    assert reads == []
+
+
+def test_a_header_of_thousands_of_columns_is_refused_quickly(post_manager):
+    header = ",".join(f"c{n}" for n in range(50_000))
+    [(line, message)] = errors_of(lambda: import_post_offices(by=post_manager, data=csv_bytes(header)))
+    assert line is None and "60" in message and "cột" in message
+
+
+def test_only_the_first_thousand_bad_rows_are_kept(post_manager, post_office):
+    rows = [HEADER] + [f"BAD-{n},Điểm {n},no-such-kind,19111,,,,,," for n in range(1500)]
+    with pytest.raises(ImportFailed) as failure:
+        import_post_offices(by=post_manager, data=csv_bytes("\n".join(rows)))
+    assert len(failure.value.errors) == 1000 and failure.value.count == 1500
+    assert failure.value.errors[0].line == 2 and failure.value.errors[-1].line == 1001
+
+
+def test_the_upload_page_refuses_a_file_past_the_size_limit_and_says_how_many_rows_are_not_listed(
+    client_for, post_manager, post_office
+):
+    client = client_for(post_manager)
+    big = upload(client, HEADER + "\n" + "x" * (5 * 2**20 + 1))
+    assert big.status_code == 200 and "lớn hơn 5 MB" in big.text
+    rows = [HEADER] + [f"BAD-{n},Điểm {n},no-such-kind,19111,,,,,," for n in range(1200)]
+    response = upload(client, "\n".join(rows))
+    assert "và 200 dòng sai khác" in response.text
+    assert not PostOffice.objects.filter(code__startswith="BAD-").exists()

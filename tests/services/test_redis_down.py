@@ -1,5 +1,6 @@
 """With Redis down the web app keeps answering and defers work; the work runs once Redis and a
-worker are back (faults 7a), and an import killed halfway leaves only whole dossiers (7c)."""
+worker are back (faults 7a), and an import killed while writing leaves nothing and can be
+started again (7c)."""
 
 from __future__ import annotations
 
@@ -55,36 +56,41 @@ def test_recompute_asked_while_redis_is_down_runs_when_it_is_back(leader):
         redis.stop()
 
 
-def test_import_killed_halfway_leaves_only_whole_dossiers_and_a_rerun_completes(
+def test_import_killed_while_writing_leaves_nothing_and_the_job_can_be_started_again(
     tmp_path, official, commune, procedure
 ):
     require_postgres()
-    from django.db import connection, transaction
+    from datetime import timedelta
 
-    from dossiers.importing import BATCH_SIZE
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from dossiers.importing import BATCH_SIZE, fail_stalled_jobs
     from dossiers.models import Dossier, DossierCodeSequence, DossierEvent, ImportJob
 
     procedure.national_code = "1.001193"
     procedure.save()
-    # Two batches; the second one's codes are of 1 March. The import is stopped in the middle of
-    # the second batch by holding that day's code sequence row, which the batch moves forward,
-    # so the kill lands inside the batch however fast the writing is.
+    # More rows than a batch of the check; the last ones' codes are of 1 March. The writing is
+    # held in the middle by holding that day's code sequence row, which the file's transaction
+    # moves forward after inserting every dossier and event, so the kill lands inside it.
     rows = BATCH_SIZE + 1000
     path = tmp_path / "big.csv"
     header = ",".join(
-        ["ma_ho_so", "ma_thu_tuc", "ma_don_vi", "ho_ten_nguoi_nop", "so_dien_thoai", "dia_chi",
-         "kenh_tiep_nhan", "hinh_thuc_tra_ket_qua", "trang_thai", "ngay_tiep_nhan"]
+        ["ma_ho_so", "ma_thu_tuc", "ma_don_vi", "ho_ten_nguoi_nop", "kenh_tiep_nhan",
+         "hinh_thuc_tra_ket_qua", "trang_thai", "ngay_tiep_nhan", "so_dien_thoai", "dia_chi"]
     )  # fmt: skip
     lines = [header] + [
         f"000.01.16.H44-{'260302' if n <= BATCH_SIZE else '260301'}-{n:04d},1.001193,19111,"
-        f"Người nộp {n},0912345678,Thôn {n},1,bcci,2,02/03/2026 09:15"
+        f"Người nộp {n},1,bcci,2,02/03/2026 09:15,0912345678,Thôn 3"
         for n in range(1, rows + 1)
     ]
     path.write_text("\n".join(lines), encoding="utf-8")
     blocker = DossierCodeSequence.objects.create(unit=commune, day=date(2026, 3, 1), last_number=0)
 
-    def second_batch_waits():
+    def writing_waits():
         with connection.cursor() as cursor:
+            # pg_stat_activity is read once per transaction unless the snapshot is cleared.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                 "AND wait_event_type = 'Lock'"
@@ -99,27 +105,32 @@ def test_import_killed_halfway_leaves_only_whole_dossiers_and_a_rerun_completes(
             cwd=BASE, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         try:
-            wait_until(
-                lambda: Dossier.objects.count() == BATCH_SIZE and second_batch_waits(),
-                timeout=120,
-                what="the import writing its second batch",
-            )
+            wait_until(writing_waits, timeout=120, what="the import writing the file")
             os.kill(process.pid, signal.SIGKILL)
         finally:
             process.wait(timeout=30)
-    # The lock is released: the killed import's session finds its client gone and rolls back.
-    written = Dossier.objects.count()
-    assert written == BATCH_SIZE
-    # Whole batches only: every dossier written has its import event; none is half there.
-    assert DossierEvent.objects.filter(action="dossier.imported").count() == written
+    # The lock is released: the killed import's session finds its client gone and rolls back
+    # the file's one transaction. Nothing of the file is there.
+    assert not Dossier.objects.exists() and not DossierEvent.objects.exists()
+    assert DossierCodeSequence.objects.get(pk=blocker.pk).last_number == 0
     job = ImportJob.objects.get()
-    assert job.status == ImportJob.Status.RUNNING  # it says it did not finish
+    assert job.status == ImportJob.Status.RUNNING  # until the periodic task looks at it
 
-    # Re-running the same job (upsert by code) completes it without duplicates.
-    manage("shell", "-c", f"from dossiers.importing import run_import; run_import({job.pk})", env=env)
+    # 15 minutes without progress: the periodic task marks it failed, never left running.
+    assert fail_stalled_jobs(now=timezone.now() + timedelta(minutes=16)) == 1
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED
+
+    # Started again (the page's button), it imports the whole file.
+    manage(
+        "shell", "-c",
+        f"from dossiers.importing import restart_job, run_import; from dossiers.models import ImportJob; "
+        f"restart_job(job=ImportJob.objects.get(pk={job.pk}), by=None); run_import({job.pk})",
+        env=env,
+    )  # fmt: skip
     assert Dossier.objects.count() == rows
     assert DossierEvent.objects.filter(action="dossier.imported").count() == rows
     job.refresh_from_db()
     assert job.status == ImportJob.Status.DONE
-    assert (job.created_count, job.unchanged_count) == (rows - BATCH_SIZE, BATCH_SIZE)
+    assert (job.created_count, job.unchanged_count) == (rows, 0)
     assert DossierCodeSequence.objects.get(pk=blocker.pk).last_number == rows
