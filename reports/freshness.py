@@ -105,9 +105,15 @@ def _send() -> None:
     clear_problem("queue")
 
 
+def auto_refresh() -> bool:
+    """False only when REPORTS_AUTO_REFRESH is off: marks then wait for the beat (with a worker)
+    or for a recount by hand; the benchmark measures the intake cost without freshness so."""
+    return bool(getattr(settings, "REPORTS_AUTO_REFRESH", True))
+
+
 def request_refresh() -> None:
     """Called once a transaction that marked weeks has committed (communes.weekmarks)."""
-    if eager():
+    if not auto_refresh() or eager():
         return  # the embedded default recounts when the figures are read (refresh_if_due)
     try:
         first_of_burst = cache.add(PENDING_KEY, timezone.now(), max(delay_seconds(), 1))
@@ -148,7 +154,7 @@ def refresh_if_due(now: datetime | None = None) -> bool:
     """On the embedded default, recount what readers would otherwise see stale; True when it
     recounted. With a worker this does nothing: the worker recounts. Reads the primary, even
     on a page that reads from a replica."""
-    if not eager():
+    if not eager() or not auto_refresh():
         return False
     with primary_reads():
         return _refresh(now)
