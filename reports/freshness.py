@@ -50,7 +50,7 @@ CURRENT_WEEK_MAX_AGE = timedelta(minutes=15)
 
 
 def delay_seconds() -> int:
-    return int(getattr(settings, "REPORTS_REFRESH_DELAY", 10))
+    return int(getattr(settings, "REPORTS_REFRESH_DELAY", 20))
 
 
 def stale_seconds() -> int:
