@@ -93,11 +93,17 @@ def last_problem() -> dict | None:
 # --- after a write ------------------------------------------------------------------------------
 
 
-def _send() -> None:
-    from reports.tasks import process_dirty_weeks_task
+def _queue(countdown: int) -> None:
+    """Send ``reports.process_dirty_weeks`` (reports/tasks.py) by name: the tasks module calls
+    this one, not the other way round."""
+    from celery import current_app
 
+    current_app.send_task("reports.process_dirty_weeks", countdown=countdown)
+
+
+def _send() -> None:
     try:
-        process_dirty_weeks_task.apply_async(countdown=delay_seconds())
+        _queue(delay_seconds())
     except Exception as exc:  # kombu/redis raise many kinds; all mean "not queued"
         log.warning("recount after a write not queued: %s", type(exc).__name__)
         record_problem("queue", type(exc).__name__)
