@@ -65,9 +65,10 @@ def mark_weeks(pairs: Iterable[tuple[int | None, date | datetime | None]]) -> in
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table} (unit_id, week_start, marked_at) "  # noqa: S608
-                "SELECT unit, monday, now() FROM unnest(%s::bigint[], %s::date[]) AS m(unit, monday) "
+                "SELECT unit, monday, %s FROM unnest(%s::bigint[], %s::date[]) AS m(unit, monday) "
                 "ON CONFLICT (unit_id, week_start) DO NOTHING",
-                [[unit for unit, _monday in marks], [monday for _unit, monday in marks]],
+                # The application's clock, as auto_now_add would (the freshness line compares it).
+                [timezone.now(), [unit for unit, _monday in marks], [monday for _unit, monday in marks]],
             )
     else:
         DirtyWeek.objects.bulk_create(
