@@ -31,7 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench import loadgen  # noqa: E402
+from bench import loadgen, national  # noqa: E402
 
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 PASSWORD = "PostDesk@2026"  # noqa: S105 - the demo logins' password (demo/accounts.py)
@@ -561,6 +561,7 @@ def write_doc() -> None:
     head, rest = text.split(BEGIN, 1)
     _old, tail = rest.split(END, 1)
     DOC.write_text(f"{head}{BEGIN}\n\n{render(results)}\n{END}{tail}")
+    national.write_doc()
 
 
 def measure(size: int, duration: float, *, weekly_only: bool = False) -> None:
@@ -637,6 +638,9 @@ def main() -> None:
         measure(size, duration)
     for size in weekly_sizes:
         measure(size, duration, weekly_only=True)
+    # Province and national dashboards, freshness under load: bench/national.py.
+    for size in [int(s) for s in os.environ.get("NATIONAL_SIZES", "100000").split()]:
+        national.measure(size, pg=PG, start_server=gunicorn, duration=duration)
     write_doc()
 
 

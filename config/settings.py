@@ -143,8 +143,10 @@ REPORTS_LOCK_SECONDS = env_int("REPORTS_LOCK_SECONDS", 120, minimum=2)
 # Freshness of the dashboards (reports/freshness.py): a change is recounted this many seconds
 # after the first write of a burst (the writes of the burst share one recount), and figures whose
 # changes wait longer than REPORTS_STALE_SECONDS are shown as late, with the reason.
-REPORTS_REFRESH_DELAY = env_int("REPORTS_REFRESH_DELAY", 10, minimum=0)
+REPORTS_REFRESH_DELAY = env_int("REPORTS_REFRESH_DELAY", 20, minimum=0)
 REPORTS_STALE_SECONDS = env_int("REPORTS_STALE_SECONDS", 90, minimum=10)
+# Off: no recount follows writes (the beat's minute still runs with a worker); for measuring.
+REPORTS_AUTO_REFRESH = env_bool("REPORTS_AUTO_REFRESH", default=True)
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]

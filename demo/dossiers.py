@@ -21,18 +21,36 @@ from dossiers.catalogue import load_catalogue
 from dossiers.models import Dossier
 
 
+def national_communes() -> tuple[list[AdministrativeUnit], list[float]]:
+    """Every commune of the country valid today, and how busy each desk is: wards and big
+    communes (every fourth code, deterministically) four times a quiet commune's load."""
+    today = timezone.localdate()
+    communes = list(
+        AdministrativeUnit.objects.filter(level=AdministrativeUnit.Level.COMMUNE)
+        .exclude(valid_to__lt=today)
+        .order_by("code")
+    )
+    weights = [4.0 if n % 4 == 0 else 1.0 + n % 3 for n, _commune in enumerate(communes)]
+    return communes, weights
+
+
 def seed(*, options, stdout) -> None:
     created, total = load_catalogue()
     stdout.write(f"Demo catalogue: {total} procedures ({created} new).")
     wanted = int(options.get("dossiers", 2000) or 0)
     if wanted <= 0:
         return
-    communes = list(AdministrativeUnit.objects.filter(code__in=COMMUNE_CODES).order_by("code"))
+    weights = None
+    if options.get("spread") == "national":
+        # Over every commune of the country (load_units first): province and national dashboards.
+        communes, weights = national_communes()
+    else:
+        communes = list(AdministrativeUnit.objects.filter(code__in=COMMUNE_CODES).order_by("code"))
+        # In the demo's order: the district seat (the busiest desk) first.
+        communes.sort(key=lambda c: COMMUNE_CODES.index(c.code))
     if not communes:
-        stdout.write("No demo communes: run the communes seed first.")
+        stdout.write("No communes to spread the dossiers over: load the units and seed the communes first.")
         return
-    # In the demo's order: the district seat (the busiest desk) first.
-    communes.sort(key=lambda c: COMMUNE_CODES.index(c.code))
     existing = Dossier.objects.filter(receiving_unit__in=communes).count()
     missing = wanted - existing
     if missing <= 0:
@@ -45,6 +63,7 @@ def seed(*, options, stdout) -> None:
         seed=int(options.get("seed") or 2026),
         now=timezone.now(),
         stdout=stdout,
+        weights=weights,
     )
     stdout.write(
         f"Demo dossiers: {count} created over the last two years ({existing + count} in all) "
@@ -53,7 +72,9 @@ def seed(*, options, stdout) -> None:
 
 
 def generate_dossiers(
-    *, count: int, communes, seed: int = 2026, now: datetime | None = None, stdout=None
+    *, count: int, communes, seed: int = 2026, now: datetime | None = None, stdout=None, weights=None
 ) -> int:
     """Create ``count`` demo dossiers with their history in bulk; returns how many were created."""
-    return generator.generate(count=count, communes=communes, seed=seed, now=now, stdout=stdout)
+    return generator.generate(
+        count=count, communes=communes, seed=seed, now=now, stdout=stdout, weights=weights
+    )

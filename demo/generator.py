@@ -484,7 +484,7 @@ class _BulkLoad:
 
 
 class Generator:
-    def __init__(self, *, communes, seed: int, now: datetime):
+    def __init__(self, *, communes, seed: int, now: datetime, weights: list[float] | None = None):
         self.rng = _Random(seed)
         self.now = now
         local_now = now.astimezone(ICT)
@@ -493,7 +493,8 @@ class Generator:
         first = date.fromordinal(self.today - DAYS_OF_HISTORY - 10)
         self.cal = Calendar(first, date.fromordinal(self.today + 400))
         self.communes = communes
-        weights = [max(1, 10 - i) for i in range(len(communes))]
+        # By default the first communes (the district seat first) are the busiest desks.
+        weights = weights or [max(1, 10 - i) for i in range(len(communes))]
         self.commune_cum = list(_accumulate(weights))
         procedures = list(Procedure.objects.filter(active=True).select_related("field").order_by("id"))
         by_field = defaultdict(list)
@@ -1114,10 +1115,19 @@ def _tables() -> dict[str, Table]:
 
 
 @transaction.atomic
-def generate(*, count: int, communes, seed: int = 2026, now: datetime | None = None, stdout=None) -> int:
-    """Create ``count`` demo dossiers (and their children) in bulk; returns how many were made."""
+def generate(
+    *,
+    count: int,
+    communes,
+    seed: int = 2026,
+    now: datetime | None = None,
+    stdout=None,
+    weights: list[float] | None = None,
+) -> int:
+    """Create ``count`` demo dossiers (and their children) in bulk; returns how many were made.
+    ``weights``: how busy each commune's desk is, relative to the others."""
     started = _time.monotonic()
-    generator = Generator(communes=communes, seed=seed, now=now or timezone.now())
+    generator = Generator(communes=communes, seed=seed, now=now or timezone.now(), weights=weights)
     if count <= 0 or not generator.procedures or not communes:
         return 0
     tables = _tables()

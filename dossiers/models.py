@@ -295,7 +295,7 @@ class Dossier(models.Model):
                 fields=["applicant_phone"], name="dossier_phone_idx", condition=~Q(applicant_phone="")
             ),
             # Search by name without diacritics and by part of a code: trigram indexes on
-            # PostgreSQL only (migration 0003_search_without_diacritics).
+            # PostgreSQL only (migration 0004_search_without_diacritics).
         ]
 
     def __str__(self) -> str:

@@ -146,6 +146,8 @@ def _anonymise_batch(ids: list[int], *, years: int, now: datetime, result: Reten
     )
     if not locked:
         return
+    # Only personal fields change: no weekly figure reads them, so no week is marked for
+    # recounting (communes.weekmarks; tests/reports/test_week_marks.py proves the figures hold).
     Dossier.objects.filter(id__in=locked).update(
         applicant_name=ANONYMISED, applicant_phone="", applicant_address="", applicant_id_number=""
     )

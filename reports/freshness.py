@@ -50,7 +50,7 @@ CURRENT_WEEK_MAX_AGE = timedelta(minutes=15)
 
 
 def delay_seconds() -> int:
-    return int(getattr(settings, "REPORTS_REFRESH_DELAY", 10))
+    return int(getattr(settings, "REPORTS_REFRESH_DELAY", 20))
 
 
 def stale_seconds() -> int:
@@ -93,11 +93,17 @@ def last_problem() -> dict | None:
 # --- after a write ------------------------------------------------------------------------------
 
 
-def _send() -> None:
-    from reports.tasks import process_dirty_weeks_task
+def _queue(countdown: int) -> None:
+    """Send ``reports.process_dirty_weeks`` (reports/tasks.py) by name: the tasks module calls
+    this one, not the other way round."""
+    from celery import current_app
 
+    current_app.send_task("reports.process_dirty_weeks", countdown=countdown)
+
+
+def _send() -> None:
     try:
-        process_dirty_weeks_task.apply_async(countdown=delay_seconds())
+        _queue(delay_seconds())
     except Exception as exc:  # kombu/redis raise many kinds; all mean "not queued"
         log.warning("recount after a write not queued: %s", type(exc).__name__)
         record_problem("queue", type(exc).__name__)
@@ -105,9 +111,15 @@ def _send() -> None:
     clear_problem("queue")
 
 
+def auto_refresh() -> bool:
+    """False only when REPORTS_AUTO_REFRESH is off: marks then wait for the beat (with a worker)
+    or for a recount by hand; the benchmark measures the intake cost without freshness so."""
+    return bool(getattr(settings, "REPORTS_AUTO_REFRESH", True))
+
+
 def request_refresh() -> None:
     """Called once a transaction that marked weeks has committed (communes.weekmarks)."""
-    if eager():
+    if not auto_refresh() or eager():
         return  # the embedded default recounts when the figures are read (refresh_if_due)
     try:
         first_of_burst = cache.add(PENDING_KEY, timezone.now(), max(delay_seconds(), 1))
@@ -148,7 +160,7 @@ def refresh_if_due(now: datetime | None = None) -> bool:
     """On the embedded default, recount what readers would otherwise see stale; True when it
     recounted. With a worker this does nothing: the worker recounts. Reads the primary, even
     on a page that reads from a replica."""
-    if not eager():
+    if not eager() or not auto_refresh():
         return False
     with primary_reads():
         return _refresh(now)

@@ -3,9 +3,10 @@ whatever the number of weeks, communes or dossiers."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from django.db.models import Max, Q, QuerySet, Sum
 from django.http import Http404
@@ -18,7 +19,7 @@ from communes.models import AdministrativeUnit
 from dossiers.models import Dossier
 from dossiers.selectors import nearly_due_filter, overdue_filter
 from reports.models import COUNTERS, FLOWS, STOCKS, ComputationRun, ComputedWeek, Metric, Target, WeeklyRate
-from reports.rates import RATES, all_rates, gap
+from reports.rates import RATES, all_rates, gap, rate
 
 Level = AdministrativeUnit.Level
 COUNTRY = "all"  # the ``unit`` parameter of the whole country (administrators)
@@ -113,6 +114,14 @@ def communes_of(unit: AdministrativeUnit | Country) -> QuerySet[AdministrativeUn
     return subtree_units(unit).filter(level=Level.COMMUNE).order_by("name")
 
 
+def ranked_units_of(unit: AdministrativeUnit | Country) -> QuerySet[AdministrativeUnit]:
+    """What the dashboard ranks: the communes of a unit; for the whole country, its provinces
+    (each links to its own dashboard ranking its communes), so the page stays a page."""
+    if isinstance(unit, Country):
+        return AdministrativeUnit.objects.filter(level=Level.PROVINCE, parent__isnull=True).order_by("name")
+    return communes_of(unit)
+
+
 def _rows_of(unit: AdministrativeUnit | Country) -> QuerySet[WeeklyRate]:
     """The weekly rows that hold the unit's counts: its own, or the provinces' for the country."""
     if isinstance(unit, Country):
@@ -165,9 +174,12 @@ def computed_at(first: date, last: date) -> datetime | None:
 # --- targets -----------------------------------------------------------------------------------
 
 
-def _ancestor_map(unit_ids: set[int]) -> dict[int, int | None]:
-    parents: dict[int, int | None] = {}
-    frontier = set(unit_ids)
+def _ancestor_map(unit_ids: set[int], known: dict[int, int | None] | None = None) -> dict[int, int | None]:
+    """Each unit's parent, up to the top; ``known`` parents (units already loaded) are not
+    read again, so a province's or the country's communes cost a query for the few units above."""
+    parents: dict[int, int | None] = dict(known or {})
+    frontier = set(unit_ids) - parents.keys()
+    frontier |= {p for p in parents.values() if p is not None and p not in parents}
     while frontier:
         found = dict(AdministrativeUnit.objects.filter(pk__in=frontier).values_list("pk", "parent_id"))
         parents.update(found)
@@ -175,16 +187,16 @@ def _ancestor_map(unit_ids: set[int]) -> dict[int, int | None]:
     return parents
 
 
-def targets_for(unit_ids: list, year: int) -> dict:
+def targets_for(unit_ids: list, year: int, *, parents: dict[int, int | None] | None = None) -> dict:
     """Each unit's targets for the year; a unit without its own inherits the nearest above. The
-    whole country has none (targets are set by provinces and below)."""
+    whole country has none (targets are set by provinces and below). ``parents``: the parent of
+    each unit when the caller has the units already."""
     if COUNTRY in unit_ids:
-        return {COUNTRY: {}} | targets_for([pk for pk in unit_ids if pk != COUNTRY], year)
-    parents = _ancestor_map(set(unit_ids))
+        return {COUNTRY: {}} | targets_for([pk for pk in unit_ids if pk != COUNTRY], year, parents=parents)
+    parents = _ancestor_map(set(unit_ids), parents)
     own: dict[int, dict[str, Decimal]] = {}
-    for unit_id, metric, value in Target.objects.filter(unit_id__in=parents, year=year).values_list(
-        "unit_id", "metric", "value"
-    ):
+    # A year's targets are a few hundred rows at most: read them all rather than name every unit.
+    for unit_id, metric, value in Target.objects.filter(year=year).values_list("unit_id", "metric", "value"):
         own.setdefault(unit_id, {})[metric] = value
     result: dict[int, dict[str, Decimal]] = {}
     for unit_id in unit_ids:
@@ -240,30 +252,39 @@ def figures(counts: dict[str, int], targets: dict[str, Decimal]) -> list[RateFig
 class UnitRow:
     unit: AdministrativeUnit
     counts: dict[str, int]
-    rates: dict[str, Decimal | None]
     targets: dict[str, Decimal]
-    figures: list[RateFigure] = field(default_factory=list)
 
-    @property
+    # Worked out when first read: a national ranking has 3,321 rows and shows 50 of them.
+    @cached_property
+    def rates(self) -> dict[str, Decimal | None]:
+        return all_rates(self.counts)
+
+    @cached_property
+    def figures(self) -> list[RateFigure]:
+        return figures(self.counts, self.targets)
+
+    @cached_property
     def bcci_return_rate(self) -> Decimal | None:
-        return self.rates[Metric.BCCI_RETURN_RATE]
+        return rate(self.counts, Metric.BCCI_RETURN_RATE)
 
-    @property
+    @cached_property
     def declined(self) -> int:
         return sum(self.counts[name] for name in COUNTERS if name.startswith("declined_"))
 
 
-def unit_rows(units: list, first: date, last: date, year: int) -> list[UnitRow]:
+def unit_rows(units: list, first: date, last: date, year: int, *, among=None) -> list[UnitRow]:
     """Counts, rates and targets of each unit over the period (flows summed, stocks of the last
-    week): four queries for any number of units."""
-    ids = [u.pk for u in units if not isinstance(u, Country)]
+    week): four queries for any number of units. ``among``: a queryset of the units, sent as a
+    subquery instead of a list of thousands of ids (a province's or the country's communes)."""
+    ids = among.values("pk") if among is not None else [u.pk for u in units if not isinstance(u, Country)]
     rows = WeeklyRate.objects.filter(unit_id__in=ids).order_by().values("unit_id")
     flows = {
         row["unit_id"]: row
         for row in rows.filter(week_start__gte=first, week_start__lte=last).annotate(**_sums(FLOWS))
     }
     stocks = {row["unit_id"]: row for row in rows.filter(week_start=last).annotate(**_sums(STOCKS))}
-    targets = targets_for([u.pk for u in units], year)
+    known = {u.pk: u.parent_id for u in units if not isinstance(u, Country)}
+    targets = targets_for([u.pk for u in units], year, parents=known)
     result = []
     for unit in units:
         if isinstance(unit, Country):
@@ -271,15 +292,7 @@ def unit_rows(units: list, first: date, last: date, year: int) -> list[UnitRow]:
         else:
             found = flows.get(unit.pk, {}) | stocks.get(unit.pk, {})
             counts = {name: found.get(name) or 0 for name in COUNTERS}
-        result.append(
-            UnitRow(
-                unit=unit,
-                counts=counts,
-                rates=all_rates(counts),
-                targets=targets[unit.pk],
-                figures=figures(counts, targets[unit.pk]),
-            )
-        )
+        result.append(UnitRow(unit=unit, counts=counts, targets=targets[unit.pk]))
     return result
 
 
@@ -290,6 +303,18 @@ class Ranking:
 
     ranked: list[UnitRow]
     without_data: list[UnitRow]
+
+    @property
+    def without_data_names(self) -> str:
+        return ", ".join(row.unit.name for row in self.without_data)
+
+
+DECLINE_ROWS = 20
+
+
+def most_declines(rows: list[UnitRow], limit: int = DECLINE_ROWS) -> list[UnitRow]:
+    """The communes where most citizens declined postal return: where leaders act first."""
+    return sorted((r for r in rows if r.declined), key=lambda r: (-r.declined, r.unit.name))[:limit]
 
 
 def ranking(rows: list[UnitRow]) -> Ranking:

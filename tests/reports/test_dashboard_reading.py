@@ -133,14 +133,22 @@ def test_weeks_read_as_people_say_them_with_previous_next_and_a_list(client_for,
 
 
 def test_the_whole_country_for_administrators_only(
-    client_for, administrator, leader, procedure, commune, far_commune
+    client_for, administrator, leader, procedure, commune, far_commune, province
 ):
+    AdministrativeUnit.objects.create(code="48", name="Đà Nẵng", level=Level.PROVINCE, kind="thanh_pho")
     Dossier.objects.bulk_create(
         [returned(procedure, commune, bcci=True), returned(procedure, far_commune, bcci=False)]
     )
     compute_weeks(mondays=[THIS_WEEK])
-    html = client_for(administrator).get(DASHBOARD, {"unit": "all"}).content.decode()
+    client = client_for(administrator)
+    html = client.get(DASHBOARD, {"unit": "all"}).content.decode()
     assert "Toàn quốc" in html
     assert 'data-testid="week-bcci_return_rate">50,0 %<' in html
-    assert "Xã Hoàn Lão" in html and "Phường Đông Hà" in html
+    # The country ranks its provinces, each a link to its own ranking of communes.
+    ranked, unranked = html.split('id="ranking"')[1].split('id="without-data"')
+    assert "Xếp hạng tỉnh theo tỷ lệ trả kết quả qua BCCI" in html
+    assert f'href="?unit={province.pk}&amp;week=2026-W12"' in ranked
+    assert "Đà Nẵng" in unranked and "Chưa có số liệu: 1 tỉnh" in unranked
+    province_page = client.get(DASHBOARD, {"unit": province.pk}).content.decode()
+    assert "Xã Hoàn Lão" in province_page and "Phường Đông Hà" in province_page
     assert client_for(leader).get(DASHBOARD, {"unit": "all"}).status_code == 404

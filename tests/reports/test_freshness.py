@@ -52,9 +52,7 @@ def queued(broker_configured, monkeypatch):
     """A broker that takes the task: the countdowns it was given, sent in the foreground."""
     sent = []
     monkeypatch.setattr(freshness, "_in_background", lambda function: function())
-    monkeypatch.setattr(
-        tasks.process_dirty_weeks_task, "apply_async", lambda *a, **kw: sent.append(kw.get("countdown"))
-    )
+    monkeypatch.setattr(freshness, "_queue", sent.append)
     return sent
 
 
@@ -114,10 +112,10 @@ def test_the_freshness_line_says_why_figures_are_late(
         aggregation.compute_weeks(mondays=[THIS_WEEK])
         monkeypatch.setattr(freshness, "_in_background", lambda function: function())
 
-        def down(*args, **kwargs):
+        def down(countdown):
             raise ConnectionRefusedError("broker down")
 
-        monkeypatch.setattr(tasks.process_dirty_weeks_task, "apply_async", down)
+        monkeypatch.setattr(freshness, "_queue", down)
         intake(official, commune, procedure)  # the write itself succeeds
         freshness.request_refresh()
         clock.shift(timedelta(seconds=30))

@@ -191,3 +191,20 @@ def test_a_delivery_recorded_late_marks_the_week_it_happened(
 def test_monday_of_reads_local_time():
     assert monday_of(local(2026, 3, 16, 0, 30)) == THIS_WEEK  # Sunday 17:30 UTC
     assert monday_of(date(2026, 3, 22)) == THIS_WEEK
+
+
+def test_retention_changes_no_figure_so_it_marks_no_week(official, commune, procedure):
+    from privacy.retention import anonymise_closed_dossiers
+
+    dossier = log(official, commune, procedure, received_at=local(2019, 3, 4))
+    workflow.finish(dossier=dossier, by=official, at=local(2019, 3, 5))
+    workflow.return_result(dossier=dossier, by=official, channel=ReturnChannel.DESK, at=local(2019, 3, 6))
+    tasks.process_dirty_weeks_task.delay()
+    before = list(WeeklyRate.objects.values_list("unit_id", "week_start", "received", "finished", "returned"))
+    assert before
+    result = anonymise_closed_dossiers(years=5)
+    assert result.dossiers == 1
+    assert not DirtyWeek.objects.exists()
+    call_command("compute_weekly_rates", "--week", "2019-W10", "--weeks", "2", stdout=StringIO())
+    after = list(WeeklyRate.objects.values_list("unit_id", "week_start", "received", "finished", "returned"))
+    assert sorted(after) == sorted(before)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -68,3 +69,52 @@ def test_a_requested_recomputation_runs_in_a_worker_over_redis(procedure, commun
     row = WeeklyRate.objects.get(unit=commune, week_start=monday)
     assert (row.received, row.received_bcci) == (1, 1)
     assert isinstance(row.week_start, date)
+
+
+@needs_broker
+def test_an_intake_reaches_the_figures_through_redis_and_a_worker_within_a_minute(
+    procedure, commune, official, settings
+):
+    """The recount that follows a write goes through the broker to a real worker."""
+    from django.core.cache import cache
+
+    from dossiers.services import Intake, create_dossier
+    from reports.services.aggregation import current_monday
+
+    settings.REPORTS_REFRESH_DELAY = 1
+    cache.delete("postdesk:reports:refresh-pending")
+    worker = subprocess.Popen(
+        [
+            sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", "celery",
+            "--concurrency=1", "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "warning",
+        ],
+        cwd=BASE,
+        env={**os.environ, "DATABASE_URL": _test_database_url()},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        started = time.monotonic()
+        create_dossier(
+            by=official,
+            receiving_unit=commune,
+            intake=Intake(
+                procedure=procedure,
+                applicant_name="Nguyễn Văn An",
+                intake_channel=2,
+                return_channel="bcci",
+                documents=[{"name": "Tờ khai", "form": "original", "count": 1}],
+                received_at=timezone.now(),
+            ),
+        )
+        while time.monotonic() - started < 60:
+            row = WeeklyRate.objects.filter(unit=commune, week_start=current_monday()).first()
+            if row is not None and row.received_online == 1:
+                break
+            time.sleep(0.5)
+        else:
+            raise AssertionError("the intake was not counted within a minute")
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    assert time.monotonic() - started < 60

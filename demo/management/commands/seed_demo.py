@@ -22,6 +22,13 @@ class Command(BaseCommand):
             help="how many demo dossiers to generate (default 2,000; fast at 1,000,000)",
         )
         parser.add_argument("--seed", type=int, default=2026, help="random seed, for repeatable data")
+        parser.add_argument(
+            "--spread",
+            choices=["district", "national"],
+            default="district",
+            help="the demo district's communes (default), or every commune of the country "
+            "(after load_units): province and national dashboards at scale",
+        )
 
     def handle(self, *args, **options):
         for app in SEED_ORDER:

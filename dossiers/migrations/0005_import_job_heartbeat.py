@@ -6,7 +6,7 @@ class Migration(migrations.Migration):
     reporting has lost its worker and is marked failed (dossiers.importing.fail_stalled_jobs)."""
 
     dependencies = [
-        ("dossiers", "0002_running_statuses_indexes"),
+        ("dossiers", "0004_search_without_diacritics"),
     ]
 
     operations = [

@@ -82,7 +82,7 @@ def remove_indexes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     atomic = False
-    dependencies = [("dossiers", "0002_messages_declined")]
+    dependencies = [("dossiers", "0003_running_statuses_indexes")]
 
     operations = [
         migrations.RunPython(_run(FUNCTION_FORWARD), _run(FUNCTION_BACKWARD), elidable=False),
