@@ -172,11 +172,8 @@ def send_due(*, now: datetime | None = None, limit: int = 500) -> int:
 
 
 def _mark_week(entry: SyncEntry, now: datetime) -> None:
-    """A change of a past week synchronised now may alter that week's sync rate: mark it."""
-    from reports.models import DirtyWeek
-    from reports.weeks import week_of
+    """A change synchronised now may alter its week's sync rate: mark that week of the commune
+    (communes.weekmarks), as any other write does."""
+    from communes.weekmarks import mark_weeks
 
-    week = week_of(entry.changed_at)
-    if week < week_of(now):
-        unit_id = entry.dossier.receiving_unit_id
-        DirtyWeek.objects.bulk_create([DirtyWeek(unit_id=unit_id, week_start=week)], ignore_conflicts=True)
+    mark_weeks({(entry.dossier.receiving_unit_id, entry.changed_at)})

@@ -327,16 +327,11 @@ def rate(*, token: str, stars, comment: str = "", now: datetime | None = None) -
 
 
 def _mark_week(rating: Rating) -> None:
-    """An answer counted in a week before the current one (a clock skew, a backdated test) marks
-    it for recomputation, like any other late change."""
-    from reports.models import DirtyWeek
-    from reports.weeks import week_of
+    """An answer is counted in the week it was given: mark that week of the commune, like any
+    other change (communes.weekmarks), so the figures follow within a minute."""
+    from communes.weekmarks import mark_weeks
 
-    week = week_of(rating.answered_at)
-    if week < week_of(timezone.now()):
-        DirtyWeek.objects.bulk_create(
-            [DirtyWeek(unit_id=rating.unit_id, week_start=week)], ignore_conflicts=True
-        )
+    mark_weeks({(rating.unit_id, rating.answered_at)})
 
 
 @transaction.atomic

@@ -51,6 +51,8 @@ def log(official, commune, procedure, **fields):
         "receiving_unit": commune,
         "procedure": procedure,
         "applicant_name": "Nguyễn Văn An",
+        "applicant_phone": "0912345678",
+        "applicant_address": "Thôn 1, Xã Hoàn Lão",
         "intake_channel": IntakeChannel.IN_PERSON,
         "return_channel": ReturnChannel.DESK,
         "decline_reason": DeclineReason.IN_PERSON,
@@ -119,6 +121,9 @@ def import_row(commune, procedure, code, **overrides):
         "ho_ten_nguoi_nop": "Trần Văn Bình",
         "kenh_tiep_nhan": "1",
         "hinh_thuc_tra_ket_qua": "bcci",
+        # A result by post needs where to deliver it and whom to call (dossiers.services).
+        "so_dien_thoai": "0912345678",
+        "dia_chi": "Thôn 1, Xã Hoàn Lão",
         "trang_thai": "10",
         "ngay_tiep_nhan": "19/08/2025 09:15",
         "ngay_ket_thuc_xu_ly": "20/08/2025 10:00",
