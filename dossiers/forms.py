@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from communes.models import AdministrativeUnit
 from config.widgets import QuickSelect
+from core.bounds import BoundedForm
 from dossiers.models import (
     DeclineReason,
     DossierDocument,
@@ -66,7 +67,7 @@ def apply_service_errors(
     return leftover
 
 
-class IntakeForm(forms.Form):
+class IntakeForm(BoundedForm):
     procedure = ProcedureChoiceField(
         label=_("Procedure"),
         queryset=Procedure.objects.filter(active=True)
@@ -152,7 +153,7 @@ class IntakeForm(forms.Form):
         )
 
 
-class DocumentForm(forms.Form):
+class DocumentForm(BoundedForm):
     """A row of the documents table; a row left without a name is ignored."""
 
     name = forms.CharField(label=_("Document"), max_length=300, required=False)
@@ -172,7 +173,7 @@ def documents_initial(procedure: Procedure | None) -> list[dict]:
     ]
 
 
-class ActionForm(forms.Form):
+class ActionForm(BoundedForm):
     """The fields an action needs; ``version`` carries the version the user saw."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
@@ -229,7 +230,7 @@ class ActionForm(forms.Form):
         self.helper.disable_csrf = True
 
 
-class DossierFilterForm(forms.Form):
+class DossierFilterForm(BoundedForm):
     FLAG_CHOICES = [("", _("All")), ("overdue", _("Overdue")), ("nearly_due", _("Due within 2 working days"))]
 
     q = forms.CharField(label=_("Code or applicant"), required=False)
@@ -286,7 +287,7 @@ class DossierFilterForm(forms.Form):
             del self.fields["unit"]
 
 
-class ImportForm(forms.Form):
+class ImportForm(BoundedForm):
     file = forms.FileField(label=_("File (CSV or XLSX)"))
     mode = forms.ChoiceField(
         label=_("When some rows are bad"),
@@ -302,7 +303,7 @@ class ImportForm(forms.Form):
         self.helper.disable_csrf = True
 
 
-class TrackingForm(forms.Form):
+class TrackingForm(BoundedForm):
     code = forms.CharField(label=_("Dossier code"), max_length=40)
     pin = forms.CharField(
         label=_("Lookup PIN"),

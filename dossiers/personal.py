@@ -7,6 +7,7 @@ masked (``0012******89``), never put in URLs or logs.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -34,6 +35,18 @@ def clean_phone(value: str) -> str:
             _("The phone number must have 10 or 11 digits and start with 0 (or +84)."), code="phone"
         )
     return phone
+
+
+# Control, format (zero-width spaces, direction overrides), private-use and surrogate characters:
+# invisible, or able to make a name read differently on screen than it is stored.
+_HIDDEN_CATEGORIES = {"Cc", "Cf", "Co", "Cs"}
+
+
+def clean_name(value: str) -> str:
+    """A person's name as shown: hidden characters removed, spaces collapsed. A name made only of
+    hidden characters becomes empty, which the callers refuse."""
+    visible = "".join(ch for ch in value or "" if unicodedata.category(ch) not in _HIDDEN_CATEGORIES)
+    return " ".join(visible.split())
 
 
 def clean_id_number(value: str) -> str:

@@ -32,7 +32,7 @@ from dossiers.models import (
     ReturnChannel,
     Status,
 )
-from dossiers.personal import clean_id_number, clean_phone
+from dossiers.personal import clean_id_number, clean_name, clean_phone
 
 logger = logging.getLogger(__name__)
 
@@ -236,7 +236,7 @@ def validate_intake(
         add("procedure", _("Choose a procedure from the catalogue."))
         procedure = None
 
-    applicant_name = " ".join((applicant_name or "").split())
+    applicant_name = clean_name(applicant_name)
     if not applicant_name:
         add("applicant_name", _("Enter the applicant's name."))
     elif len(applicant_name) > 150:

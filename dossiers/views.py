@@ -22,6 +22,7 @@ from accounts import scoping
 from accounts.models import Role
 from accounts.permissions import role_required, user_has_role
 from communes.models import AdministrativeUnit
+from core.params import int_param
 from dossiers import importing, printing, selectors, services, tracking, workdays, workflow
 from dossiers.forms import (
     ActionForm,
@@ -344,7 +345,7 @@ def intake_preview(request):
 
 @role_required(*DESK_ROLES)
 def intake_documents(request):
-    procedure = Procedure.objects.filter(pk=request.GET.get("procedure") or None, active=True).first()
+    procedure = Procedure.objects.filter(pk=int_param(request.GET.get("procedure")), active=True).first()
     formset = DocumentFormSet(prefix="documents", initial=documents_initial(procedure))
     return render(request, "dossiers/fragment_documents.html", {"formset": formset})
 

@@ -10,14 +10,16 @@ from django.utils.translation import pgettext_lazy
 from accounts import scoping
 from accounts.models import Role, User
 from communes.models import PostOffice
+from core.bounds import BoundedForm
 from dossiers.models import DeclineReason, DossierDocument, Procedure, ProcedureField, ReturnChannel
-from postal.models import DeliveryAttempt, DeliveryTier, Handover, TaskTransfer
+from dossiers.personal import mask_phone
+from postal.models import DeliveryAttempt, DeliveryTier, Handover, PickupAppointment, TaskTransfer
 
 DATE_WIDGET = forms.DateInput(attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"placeholder": "dd/mm/yyyy hh:mm"})
 
 
-class ScanForm(forms.Form):
+class ScanForm(BoundedForm):
     code = forms.CharField(
         label=_("Item code"),
         max_length=40,
@@ -33,7 +35,7 @@ class ScanForm(forms.Form):
     )
 
 
-class DeliveryForm(forms.Form):
+class DeliveryForm(BoundedForm):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=DeliveryAttempt.Outcome.choices)
     recipient_name = forms.CharField(label=_("Recipient's name"), max_length=150, required=False)
     id_checked = forms.BooleanField(label=_("Identity document checked"), required=False)
@@ -48,7 +50,7 @@ def _offices_of_unit(unit_id):
     )
 
 
-class ReturnItemForm(forms.Form):
+class ReturnItemForm(BoundedForm):
     post_office = forms.ModelChoiceField(label=_("Post office"), queryset=PostOffice.objects.none())
     tier = forms.ChoiceField(
         label=_("Delivery tier"), choices=DeliveryTier.choices, initial=DeliveryTier.LOCAL
@@ -65,7 +67,7 @@ class ReturnItemForm(forms.Form):
         ).order_by("kind", "code")
 
 
-class HandoverForm(forms.Form):
+class HandoverForm(BoundedForm):
     direction = forms.ChoiceField(label=_("Direction"), choices=Handover.Direction.choices)
     desk_unit = forms.ModelChoiceField(label=_("Desk (commune)"), queryset=None)
     post_office = forms.ModelChoiceField(label=_("Post office"), queryset=None)
@@ -83,7 +85,7 @@ class HandoverForm(forms.Form):
             self.fields["post_office"].initial = user.post_office_id
 
 
-class AddLineForm(forms.Form):
+class AddLineForm(BoundedForm):
     code = forms.CharField(
         label=_("Item code"),
         max_length=40,
@@ -95,7 +97,7 @@ class AddLineForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
 
-class IntakeForm(forms.Form):
+class IntakeForm(BoundedForm):
     receiving_unit = forms.ModelChoiceField(label=_("Commune receiving the dossier"), queryset=None)
     procedure = forms.ModelChoiceField(
         label=_("Procedure"), queryset=Procedure.objects.filter(active=True, bcci_intake_allowed=True)
@@ -117,15 +119,21 @@ class IntakeForm(forms.Form):
         choices=[("", "—"), *DeclineReason.choices],
         required=False,
     )
-    postage = forms.IntegerField(label=_("Postage (VND)"), initial=0)
-    fees_collected = forms.IntegerField(label=_("Fees collected for the agency (VND)"), initial=0)
+    postage = forms.IntegerField(label=_("Postage (VND)"), initial=0, min_value=0)
+    fees_collected = forms.IntegerField(
+        label=_("Fees collected for the agency (VND)"), initial=0, min_value=0
+    )
 
-    def __init__(self, *args, user: User, **kwargs):
+    def __init__(self, *args, user: User, appointment: PickupAppointment | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["receiving_unit"].queryset = scoping.communes_visible_to(user).order_by("name")
+        if appointment is not None and appointment.citizen_phone:
+            self.fields["applicant_phone"].help_text = _(
+                "Leave empty to use the phone given for the appointment (%(masked)s)."
+            ) % {"masked": mask_phone(appointment.citizen_phone)}
 
 
-class DocumentForm(forms.Form):
+class DocumentForm(BoundedForm):
     name = forms.CharField(label=_("Document"), max_length=300, required=False)
     form = forms.ChoiceField(
         label=_("Original or copy"), choices=DossierDocument.Form.choices, initial=DossierDocument.Form.COPY
@@ -136,7 +144,7 @@ class DocumentForm(forms.Form):
 DocumentFormSet = formset_factory(DocumentForm, extra=4)
 
 
-class AppointmentForm(forms.Form):
+class AppointmentForm(BoundedForm):
     citizen_name = forms.CharField(label=_("Citizen"), max_length=150)
     citizen_phone = forms.CharField(label=_("Phone"), max_length=15)
     address = forms.CharField(label=_("Address"), max_length=300)
@@ -164,7 +172,7 @@ class AppointmentForm(forms.Form):
             self.fields["commune"].initial = user.unit_id
 
 
-class TransferForm(forms.Form):
+class TransferForm(BoundedForm):
     unit = forms.ModelChoiceField(
         label=pgettext_lazy("postal", "Commune"),
         queryset=None,
@@ -188,6 +196,6 @@ class TransferForm(forms.Form):
         ).order_by("full_name")
 
 
-class CompleteTransferForm(forms.Form):
+class CompleteTransferForm(BoundedForm):
     done_date = forms.DateField(label=_("Date done"), widget=DATE_WIDGET)
     note = forms.CharField(label=_("Note"), max_length=300, required=False)

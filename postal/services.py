@@ -20,9 +20,11 @@ from django.utils.translation import gettext as _
 from accounts import scoping
 from accounts.models import Role, User
 from communes.models import AdministrativeUnit, PostOffice
+from core.bounds import MAX_INT, check_date
 from dossiers import services as dossier_services
 from dossiers import workdays
 from dossiers.models import Dossier, IntakeChannel, Procedure, ReturnChannel, Status
+from dossiers.personal import clean_name, clean_phone
 from postal import s10
 from postal.models import (
     DeliveryAttempt,
@@ -122,6 +124,8 @@ def _check_amount(value: int, label: str) -> int:
         raise ValidationError(_("%(label)s must be a whole number of đồng.") % {"label": label}) from None
     if value < 0:
         raise ValidationError(_("%(label)s cannot be below zero.") % {"label": label})
+    if value > MAX_INT:
+        raise ValidationError(_("%(label)s is too large.") % {"label": label})
     return value
 
 
@@ -394,7 +398,7 @@ def receive_bcci_dossier(
         raise ValidationError(_("Your post office does not serve this commune."))
     if not procedure.bcci_intake_allowed:
         raise ValidationError(_("This procedure cannot be received by post."))
-    if not (applicant_name or "").strip():
+    if not clean_name(applicant_name):
         raise ValidationError(_("Enter the applicant's name."))
     if not documents:
         raise ValidationError(_("List at least one document handed in."))
@@ -636,8 +640,11 @@ def book_appointment(
     offices = scoping.post_office_ids(by)
     if offices is not None and post_office.pk not in offices:
         raise ValidationError(_("This post office is outside your scope."))
+    check_date(slot_start=slot_start, slot_end=slot_end)
     if slot_end <= slot_start:
         raise ValidationError(_("The end of the time slot must be after its start."))
+    citizen_name = clean_name(citizen_name)
+    citizen_phone = clean_phone(citizen_phone)
     if not procedure.bcci_intake_allowed:
         raise ValidationError(_("This procedure cannot be received by post."))
     if assigned_to is not None and assigned_to.post_office_id != post_office.pk:

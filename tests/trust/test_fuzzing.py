@@ -110,6 +110,7 @@ def test_intake_form_answers_every_input(client, official, birth_registration, f
         assert Dossier.objects.count() == before[0] + 1
     else:
         assert rows_counts() == before
+    if response.status_code == 200:  # 400: a NUL refused before the form (core.middleware)
         form, formset = response.context["form"], response.context["formset"]
         assert form.errors or (formset.errors and any(formset.errors)) or formset.non_form_errors()
 
@@ -264,5 +265,5 @@ def test_public_lookup_answers_every_input(client, code, pin):
     cache.clear()  # the lookup is rate limited per address; each example starts fresh
     before = rows_counts()
     response = client.post(reverse("tracking:track"), {"code": code, "pin": pin})
-    assert response.status_code == 200
+    assert response.status_code == (400 if "\x00" in code + pin else 200)
     assert rows_counts() == before
