@@ -72,3 +72,28 @@ def mask_phone(value: str) -> str:
     if len(value) <= 6:
         return "*" * len(value)
     return value[:4] + "*" * (len(value) - 7) + value[-3:]
+
+
+# Citizens' numbers and the lookup secret. Shown masked only; an admin list may neither filter
+# nor search on them — a filter answering "some rows" or "none" rebuilds a number digit by digit
+# (``?applicant_id_number__startswith=0``, ``01``, … ≈ 120 requests for a CCCD).
+PERSONAL_NUMBER_FIELDS = frozenset(
+    {"applicant_phone", "applicant_id_number", "tracking_pin", "recipient_phone", "citizen_phone"}
+)
+
+
+def touches_personal_number(lookup: str) -> bool:
+    return not PERSONAL_NUMBER_FIELDS.isdisjoint(lookup.split("__"))
+
+
+class PersonalNumbersAdminMixin:
+    """For every ModelAdmin of a model holding a personal number: lookups through such a field
+    are refused (the admin answers 400), and search never reaches one."""
+
+    def lookup_allowed(self, lookup, value, request=None):
+        if touches_personal_number(lookup):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def get_search_fields(self, request):
+        return [f for f in super().get_search_fields(request) if not touches_personal_number(f.lstrip("^=@"))]
