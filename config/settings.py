@@ -175,12 +175,17 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2}
 CELERY_RESULT_EXPIRES = 3600
+# No task's result is read (state lives in the database: runs, import jobs); storing results
+# would make every send wait ~20 s on the result store's reconnects while Redis is down.
+# config.ping, read by the health checks, keeps its result.
+CELERY_TASK_IGNORE_RESULT = True
 
-# Cache: Redis when configured (shared across processes), local memory otherwise.
+# Cache: Redis when configured (shared across processes), local memory otherwise. With Redis
+# down, reads miss and writes are skipped (core.cache): pages keep answering.
 REDIS_CACHE_URL = env_str("CACHE_URL", "")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}
+        {"BACKEND": "core.cache.ResilientRedisCache", "LOCATION": REDIS_CACHE_URL}
         if REDIS_CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Div, Field, Layout, Row
 from django import forms
@@ -67,7 +69,14 @@ def apply_service_errors(
     return leftover
 
 
+def submission_field() -> forms.UUIDField:
+    """The one-time key of an intake form (dossiers.services.submit_once): a new one each time
+    the empty form is shown, the same one when the form comes back with errors."""
+    return forms.UUIDField(widget=forms.HiddenInput, required=False, initial=uuid.uuid4)
+
+
 class IntakeForm(BoundedForm):
+    submission = submission_field()
     procedure = ProcedureChoiceField(
         label=_("Procedure"),
         queryset=Procedure.objects.filter(active=True)
@@ -133,6 +142,7 @@ class IntakeForm(BoundedForm):
         self.helper.form_tag = False
         self.helper.disable_csrf = True
         self.helper.layout = Layout(
+            Field("submission"),
             Field("procedure"),
             *(["receiving_unit"] if "receiving_unit" in self.fields else []),
             Row(
@@ -162,7 +172,10 @@ class DocumentForm(BoundedForm):
 
 
 # absolute_max: a forged TOTAL_FORMS of thousands must not build (and render) a thousand forms.
-DocumentFormSet = forms.formset_factory(DocumentForm, extra=2, max_num=40, absolute_max=40, validate_max=True)
+MAX_DOCUMENTS = 40
+DocumentFormSet = forms.formset_factory(
+    DocumentForm, extra=2, max_num=MAX_DOCUMENTS, absolute_max=MAX_DOCUMENTS, validate_max=True
+)
 
 
 def documents_initial(procedure: Procedure | None) -> list[dict]:

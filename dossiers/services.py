@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterable
+import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,6 +29,7 @@ from dossiers.models import (
     DossierDocument,
     DossierEvent,
     IntakeChannel,
+    IntakeSubmission,
     Procedure,
     ReturnChannel,
     Status,
@@ -197,6 +199,31 @@ def clean_documents(documents: Iterable[dict]) -> list[dict]:
     if errors:
         raise ValidationError({"documents": errors})
     return cleaned
+
+
+def submit_once(*, key: uuid.UUID | None, by, create: Callable[[], Dossier]) -> tuple[Dossier, bool]:
+    """Run ``create`` (which makes one dossier) at most once per form key.
+
+    Returns the dossier and whether it was created now. A second post of the same form — a
+    double click, a reload, two tabs, a retry after a timeout — gets the first post's dossier;
+    two posts at the same moment wait on the key's unique index, and the loser's dossier is
+    rolled back with its transaction.
+    """
+    if key is None:
+        return create(), True
+    earlier = IntakeSubmission.objects.filter(key=key, created_by=by).select_related("dossier").first()
+    if earlier is not None:
+        return earlier.dossier, False
+    try:
+        with transaction.atomic():
+            dossier = create()
+            IntakeSubmission.objects.create(key=key, dossier=dossier, created_by=by)
+    except IntegrityError:
+        earlier = IntakeSubmission.objects.filter(key=key, created_by=by).select_related("dossier").first()
+        if earlier is None:
+            raise
+        return earlier.dossier, False
+    return dossier, True
 
 
 def validate_intake(

@@ -264,29 +264,41 @@ def dossier_create(request):
             ]
             data = form.cleaned_data
             try:
-                dossier = services.create_dossier(
+                dossier, created = services.submit_once(
+                    key=data.get("submission"),
                     by=user,
-                    receiving_unit=_receiving_unit(request, form),
-                    procedure=data["procedure"],
-                    applicant_name=data["applicant_name"],
-                    applicant_phone=data["applicant_phone"],
-                    applicant_address=data["applicant_address"],
-                    applicant_id_number=data["applicant_id_number"],
-                    intake_channel=data["intake_channel"],
-                    return_channel=data["return_channel"],
-                    decline_reason=data["decline_reason"],
-                    decline_note=data["decline_note"],
-                    documents=documents,
-                    received_at=data["received_at"],
+                    create=lambda: services.create_dossier(
+                        by=user,
+                        receiving_unit=_receiving_unit(request, form),
+                        procedure=data["procedure"],
+                        applicant_name=data["applicant_name"],
+                        applicant_phone=data["applicant_phone"],
+                        applicant_address=data["applicant_address"],
+                        applicant_id_number=data["applicant_id_number"],
+                        intake_channel=data["intake_channel"],
+                        return_channel=data["return_channel"],
+                        decline_reason=data["decline_reason"],
+                        decline_note=data["decline_note"],
+                        documents=documents,
+                        received_at=data["received_at"],
+                    ),
                 )
             except ValidationError as error:
                 for message in apply_service_errors(form, error):
                     form.add_error(None, message)
             else:
-                messages.success(
-                    request,
-                    _("Dossier %(code)s logged; print the receipt for the citizen.") % {"code": dossier.code},
-                )
+                if created:
+                    messages.success(
+                        request,
+                        _("Dossier %(code)s logged; print the receipt for the citizen.")
+                        % {"code": dossier.code},
+                    )
+                else:
+                    messages.info(
+                        request,
+                        _("This form was already sent: dossier %(code)s was logged then; nothing was added.")
+                        % {"code": dossier.code},
+                    )
                 return redirect("dossiers:detail", pk=dossier.pk)
     else:
         form = IntakeForm(user=user)

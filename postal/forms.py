@@ -11,6 +11,7 @@ from accounts import scoping
 from accounts.models import Role, User
 from communes.models import PostOffice
 from core.bounds import BoundedForm
+from dossiers.forms import MAX_DOCUMENTS, submission_field
 from dossiers.models import DeclineReason, DossierDocument, Procedure, ProcedureField, ReturnChannel
 from dossiers.personal import mask_phone
 from postal.models import DeliveryAttempt, DeliveryTier, Handover, PickupAppointment, TaskTransfer
@@ -98,6 +99,7 @@ class AddLineForm(BoundedForm):
 
 
 class IntakeForm(BoundedForm):
+    submission = submission_field()
     receiving_unit = forms.ModelChoiceField(label=_("Commune receiving the dossier"), queryset=None)
     procedure = forms.ModelChoiceField(
         label=_("Procedure"), queryset=Procedure.objects.filter(active=True, bcci_intake_allowed=True)
@@ -141,7 +143,9 @@ class DocumentForm(BoundedForm):
     count = forms.IntegerField(label=_("Copies"), min_value=1, initial=1)
 
 
-DocumentFormSet = formset_factory(DocumentForm, extra=4)
+DocumentFormSet = formset_factory(
+    DocumentForm, extra=4, max_num=MAX_DOCUMENTS, absolute_max=MAX_DOCUMENTS, validate_max=True
+)
 
 
 class AppointmentForm(BoundedForm):

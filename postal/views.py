@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role
 from accounts.permissions import role_required
 from core.params import date_param, int_list_param, int_param
+from dossiers import services as dossier_services
 from dossiers.models import Status
 from dossiers.selectors import dossier_for_user_or_404
 from postal import forms, selectors, services, transfers
@@ -206,19 +207,34 @@ def intake_create(request):
             for d in documents.cleaned_data
             if d and d.get("name", "").strip()
         ]
+        key = data.pop("submission", None)
         try:
-            item = services.receive_bcci_dossier(
+            dossier, created = dossier_services.submit_once(
+                key=key,
                 by=request.user,
-                receiving_unit=data.pop("receiving_unit"),
-                procedure=data.pop("procedure"),
-                documents=docs,
-                appointment=appointment,
-                **data,
+                create=lambda: (
+                    services.receive_bcci_dossier(
+                        by=request.user,
+                        receiving_unit=data.pop("receiving_unit"),
+                        procedure=data.pop("procedure"),
+                        documents=docs,
+                        appointment=appointment,
+                        **data,
+                    ).dossier
+                ),
             )
         except ValidationError as error:
             _errors(request, error)
         else:
-            messages.success(request, _("Dossier received; item %(code)s.") % {"code": item.code})
+            item = dossier.postal_items.get(direction=Direction.INTAKE)
+            if created:
+                messages.success(request, _("Dossier received; item %(code)s.") % {"code": item.code})
+            else:
+                messages.info(
+                    request,
+                    _("This form was already sent: item %(code)s was received then; nothing was added.")
+                    % {"code": item.code},
+                )
             return redirect("postal:intake_slip", pk=item.pk)
     return render(
         request,
