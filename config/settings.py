@@ -39,12 +39,15 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     # PostDesk apps, in the order they may import each other (downward only).
+    "core",
     "accounts",
     "communes",
     "dossiers",
     "postal",
     "reports",
     "privacy",
+    # Demo data and the seed_demo command (on top: nothing imports it).
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communes.models import AdministrativeUnit
+from core.events import append_event
+from core.timezones import aware
 from dossiers import workdays
 from dossiers.codes import format_code
 from dossiers.models import (
@@ -27,7 +29,6 @@ from dossiers.models import (
     Dossier,
     DossierCodeSequence,
     DossierDocument,
-    DossierEvent,
     IntakeChannel,
     IntakeSubmission,
     Procedure,
@@ -92,50 +93,25 @@ def new_tracking_pin() -> str:
     return f"{secrets.randbelow(10**6):06d}"
 
 
-# --- events ----------------------------------------------------------------------------------
-
-
-def append_event(
-    *,
-    dossier: Dossier,
-    by,
-    action: str,
-    details: dict | None = None,
-    from_status: int | None = None,
-    to_status: int | None = None,
-    at: datetime | None = None,
-) -> DossierEvent:
-    """Append one row to the dossier's history (for this app and others, e.g. the postal app's
-    ``dossier.postal_return_failed``). History is never edited."""
-    if not action or "." not in action:
-        raise ValueError("event actions are namespaced, e.g. 'dossier.accepted'")
-    return DossierEvent.objects.create(
-        dossier=dossier,
-        actor=by if getattr(by, "pk", None) else None,
-        at=at or timezone.now(),
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        details=details or {},
-    )
-
-
 # --- intake ----------------------------------------------------------------------------------
 
 
 @dataclass
 class Intake:
-    """A validated intake, ready to save or to preview."""
+    """What the desk (or the post, or an import row) records when a dossier is handed in.
 
-    procedure: Procedure
+    ``validate_intake`` returns a cleaned copy; ``create_dossier`` validates and saves one.
+    """
+
+    procedure: Procedure | None
     applicant_name: str
-    applicant_phone: str
-    applicant_address: str
-    applicant_id_number: str
     intake_channel: int
     return_channel: str
-    decline_reason: str
-    decline_note: str
+    applicant_phone: str = ""
+    applicant_address: str = ""
+    applicant_id_number: str = ""
+    decline_reason: str = ""
+    decline_note: str = ""
     documents: list[dict] = field(default_factory=list)
     received_at: datetime | None = None
     received_by_post: bool = False
@@ -151,19 +127,13 @@ class Intake:
         return workdays.due_date(self.received_at, self.procedure.processing_days)
 
 
-def _aware(moment: datetime) -> datetime:
-    if timezone.is_naive(moment):
-        return timezone.make_aware(moment, workdays.TZ)
-    return moment
-
-
 # One-stop desks keep no dossiers older than this; an earlier date is a typing error (and a year
 # like 0001 would overflow when converted to UTC).
 EARLIEST_RECEIVED = datetime(2000, 1, 1, tzinfo=workdays.TZ)
 
 
 def validate_received_at(received_at: datetime, *, now: datetime | None = None) -> datetime:
-    received_at = _aware(received_at)
+    received_at = aware(received_at)
     if received_at < EARLIEST_RECEIVED:
         raise ValidationError(
             {"received_at": _("The received date must be in the year 2000 or later.")}, code="too_old"
@@ -226,27 +196,23 @@ def submit_once(*, key: uuid.UUID | None, by, create: Callable[[], Dossier]) -> 
     return dossier, True
 
 
-def validate_intake(
-    *,
-    procedure: Procedure | None,
-    applicant_name: str,
-    applicant_phone: str = "",
-    applicant_address: str = "",
-    applicant_id_number: str = "",
-    intake_channel: int,
-    return_channel: str,
-    decline_reason: str = "",
-    decline_note: str = "",
-    documents: Iterable[dict] = (),
-    received_at: datetime | None = None,
-    received_by_post: bool = False,
-    now: datetime | None = None,
-) -> Intake:
+def validate_intake(intake: Intake, *, now: datetime | None = None) -> Intake:
     """Check an intake and return it cleaned; ValidationError (by field, in Vietnamese) otherwise.
 
     A BCCI intake without ``received_at`` is only registered (status 1) until the handover to
     the desk is signed; any other intake is accepted at ``received_at`` (default: now).
     """
+    procedure = intake.procedure
+    applicant_name = intake.applicant_name
+    applicant_phone = intake.applicant_phone
+    applicant_address = intake.applicant_address
+    applicant_id_number = intake.applicant_id_number
+    intake_channel = intake.intake_channel
+    return_channel = intake.return_channel
+    decline_reason = intake.decline_reason
+    decline_note = intake.decline_note
+    documents = intake.documents
+    received_at = intake.received_at
     errors: dict[str, list] = {}
 
     def add(field_name: str, error) -> None:
@@ -333,48 +299,19 @@ def validate_intake(
         decline_note=decline_note,
         documents=list(documents),
         received_at=received_at,
-        received_by_post=bool(received_by_post),
+        received_by_post=bool(intake.received_by_post),
     )
 
 
 @transaction.atomic
-def create_dossier(
-    *,
-    by,
-    receiving_unit: AdministrativeUnit,
-    procedure: Procedure | None,
-    applicant_name: str,
-    applicant_phone: str = "",
-    applicant_address: str = "",
-    applicant_id_number: str = "",
-    intake_channel: int,
-    return_channel: str,
-    decline_reason: str = "",
-    decline_note: str = "",
-    documents: list[dict] | None = None,
-    received_at: datetime | None = None,
-    received_by_post: bool = False,
-) -> Dossier:
+def create_dossier(*, by, receiving_unit: AdministrativeUnit, intake: Intake) -> Dossier:
     """Log a dossier: validate, give it a code and lookup PIN, save its documents and append
     ``dossier.registered`` (BCCI intake awaiting the handover) or ``dossier.accepted``.
 
     When the return channel is not BCCI, ``decline_reason`` (a ``DeclineReason``) is required,
     with ``decline_note`` for "other".
     """
-    intake = validate_intake(
-        procedure=procedure,
-        applicant_name=applicant_name,
-        applicant_phone=applicant_phone,
-        applicant_address=applicant_address,
-        applicant_id_number=applicant_id_number,
-        intake_channel=intake_channel,
-        return_channel=return_channel,
-        decline_reason=decline_reason,
-        decline_note=decline_note,
-        documents=documents or [],
-        received_at=received_at,
-        received_by_post=received_by_post,
-    )
+    intake = validate_intake(intake)
     if receiving_unit is None or receiving_unit.level != AdministrativeUnit.Level.COMMUNE:
         raise ValidationError({"receiving_unit": _("Dossiers are received by a commune's one-stop desk.")})
     code_day = workdays.local_date(intake.received_at or timezone.now())
@@ -401,7 +338,7 @@ def create_dossier(
     )
     DossierDocument.objects.bulk_create(DossierDocument(dossier=dossier, **doc) for doc in intake.documents)
     append_event(
-        dossier=dossier,
+        dossier,
         by=by,
         action="dossier.accepted" if dossier.status == Status.ACCEPTED else "dossier.registered",
         to_status=dossier.status,

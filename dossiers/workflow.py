@@ -15,36 +15,36 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.events import append_event
+from core.timezones import aware
 from dossiers import workdays
 from dossiers.models import (
-    OPEN_STATUSES,
     Dossier,
     Extension,
     ReturnChannel,
     Status,
     SupplementRequest,
 )
-from dossiers.services import FUTURE_TOLERANCE, append_event
+from dossiers.services import FUTURE_TOLERANCE
+from dossiers.statuses import ACCEPTED_OPEN
 
-S = Status
 # The furthest an apology may push the due date (form 04).
 MAX_EXTENSION = timedelta(days=365)
-OPEN = frozenset({S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.FINANCIAL_OBLIGATION})
 
 # action: (statuses it is allowed from, status it leads to; None = status unchanged)
 TRANSITIONS: dict[str, tuple[frozenset[int], int | None]] = {
-    "accept": (frozenset({S.REGISTERED}), S.ACCEPTED),  # BCCI handover signed at the desk
-    "refuse": (frozenset({S.REGISTERED, S.ACCEPTED}), S.REFUSED),
-    "start": (frozenset({S.ACCEPTED}), S.PROCESSING),
-    "request_supplement": (frozenset({S.ACCEPTED, S.PROCESSING}), S.SUPPLEMENT_REQUESTED),
-    "complete_supplement": (frozenset({S.SUPPLEMENT_REQUESTED}), S.PROCESSING),
-    "request_payment": (frozenset({S.PROCESSING}), S.FINANCIAL_OBLIGATION),
-    "confirm_payment": (frozenset({S.FINANCIAL_OBLIGATION}), S.PROCESSING),
-    "extend": (OPEN, None),  # Form 04, at most once
-    "withdraw": (frozenset({S.REGISTERED}) | OPEN, S.WITHDRAWN),
-    "stop": (OPEN, S.STOPPED),
-    "finish": (frozenset({S.ACCEPTED, S.PROCESSING}), S.FINISHED),
-    "return_result": (frozenset({S.FINISHED}), S.RETURNED),
+    "accept": (frozenset({Status.REGISTERED}), Status.ACCEPTED),  # BCCI handover signed at the desk
+    "refuse": (frozenset({Status.REGISTERED, Status.ACCEPTED}), Status.REFUSED),
+    "start": (frozenset({Status.ACCEPTED}), Status.PROCESSING),
+    "request_supplement": (frozenset({Status.ACCEPTED, Status.PROCESSING}), Status.SUPPLEMENT_REQUESTED),
+    "complete_supplement": (frozenset({Status.SUPPLEMENT_REQUESTED}), Status.PROCESSING),
+    "request_payment": (frozenset({Status.PROCESSING}), Status.FINANCIAL_OBLIGATION),
+    "confirm_payment": (frozenset({Status.FINANCIAL_OBLIGATION}), Status.PROCESSING),
+    "extend": (ACCEPTED_OPEN, None),  # Form 04, at most once
+    "withdraw": (frozenset({Status.REGISTERED}) | ACCEPTED_OPEN, Status.WITHDRAWN),
+    "stop": (ACCEPTED_OPEN, Status.STOPPED),
+    "finish": (frozenset({Status.ACCEPTED, Status.PROCESSING}), Status.FINISHED),
+    "return_result": (frozenset({Status.FINISHED}), Status.RETURNED),
 }
 
 ACTION_LABELS = {
@@ -61,9 +61,6 @@ ACTION_LABELS = {
     "finish": gettext_lazy("Processing finished"),
     "return_result": gettext_lazy("Return the result"),
 }
-
-# Statuses at which processing has ended and timeliness is decided (withdrawn is left out).
-ENDING = frozenset({S.REFUSED, S.STOPPED, S.FINISHED})
 
 
 class TransitionNotAllowed(ValidationError):
@@ -95,7 +92,7 @@ def can_extend(dossier: Dossier, *, today: date | None = None) -> bool:
     today = today or timezone.localdate()
     has_extension = Extension.objects.filter(dossier_id=dossier.pk).exists()
     return (
-        dossier.status in OPEN
+        dossier.status in ACCEPTED_OPEN
         and dossier.due_date is not None
         and not has_extension
         and (dossier.due_date - today).days >= 1
@@ -105,8 +102,7 @@ def can_extend(dossier: Dossier, *, today: date | None = None) -> bool:
 def _now_or(at: datetime | None) -> datetime:
     if at is None:
         return timezone.now()
-    if timezone.is_naive(at):
-        at = timezone.make_aware(at, workdays.TZ)
+    at = aware(at)
     if at > timezone.now() + FUTURE_TOLERANCE:
         raise ValidationError({"at": _("The time cannot be in the future.")}, code="future")
     return at
@@ -145,7 +141,7 @@ def _save(
     dossier.version += 1
     dossier.save(update_fields=[*dict.fromkeys(fields), "version", "updated_at"])
     append_event(
-        dossier=dossier,
+        dossier,
         by=by,
         action=event,
         from_status=from_status,
@@ -473,7 +469,3 @@ def return_result(
         details={"channel": channel, "requested_channel": previous_channel},
         fields=fields,
     )
-
-
-def is_open(dossier: Dossier) -> bool:
-    return dossier.status in OPEN_STATUSES

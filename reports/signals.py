@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
+from dossiers.statuses import Status
 from reports.weeks import week_of, week_start
 
 DOSSIER_FIELDS = (
@@ -29,7 +30,6 @@ DOSSIER_FIELDS = (
     "decline_reason",
 )
 ITEM_FIELDS = ("dossier_id", "direction", "delivered_at", "target_date")
-WITHDRAWN = 7
 RETURN = "return"
 RETURNED_TO_SENDER = "returned_to_sender"
 
@@ -60,7 +60,7 @@ def dossier_facts(snap: dict | None, before: date) -> set[tuple]:
     )
     if returned is not None:
         facts.add((unit, week_of(returned), "returned", snap["return_channel"]))
-    withdrawn = snap["status"] == WITHDRAWN
+    withdrawn = snap["status"] == Status.WITHDRAWN
     if finished is not None:
         facts.add((unit, week_of(finished), "finished", snap["timeliness"], withdrawn))
     if snap["due_date"] is not None and not withdrawn:

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from django.utils.translation import gettext as _
 
 from core.bounds import MAX_DATE, MIN_DATE
+from core.timezones import LOCAL_TZ
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 _WEEK_RE = re.compile(r"^(\d{4})-?W(\d{1,2})$")
 
 

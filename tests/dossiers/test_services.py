@@ -10,6 +10,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from core.events import append_event
 from dossiers.models import (
     Dossier,
     DossierCodeSequence,
@@ -19,7 +20,7 @@ from dossiers.models import (
     ReturnChannel,
     Status,
 )
-from dossiers.services import append_event, next_dossier_code, record_legal_submission, return_result
+from dossiers.services import next_dossier_code, record_legal_submission, return_result
 from dossiers.workflow import TransitionNotAllowed, finish
 
 from .conftest import at
@@ -103,12 +104,12 @@ def test_return_result_before_processing_finished_is_refused(log_dossier, offici
 def test_append_event_for_other_apps(log_dossier, postal_staff):
     dossier = log_dossier()
     event = append_event(
-        dossier=dossier, by=postal_staff, action="dossier.postal_return_failed", details={"attempts": 2}
+        dossier, by=postal_staff, action="dossier.postal_return_failed", details={"attempts": 2}
     )
     assert event.details == {"attempts": 2}
     assert dossier.events.count() == 2
     with pytest.raises(ValueError):
-        append_event(dossier=dossier, by=postal_staff, action="failed")
+        append_event(dossier, by=postal_staff, action="failed")
 
 
 @pytest.mark.parametrize(
@@ -166,7 +167,7 @@ def test_a_code_already_taken_is_skipped(log_dossier, commune):
 @needs_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_intakes_never_share_a_code(official, commune, birth_registration):
-    from dossiers.services import create_dossier
+    from dossiers.services import Intake, create_dossier
 
     workers = 8
     barrier = threading.Barrier(workers)
@@ -178,10 +179,12 @@ def test_concurrent_intakes_never_share_a_code(official, commune, birth_registra
             dossier = create_dossier(
                 by=official,
                 receiving_unit=commune,
-                procedure=birth_registration,
-                applicant_name=f"Người nộp {n}",
-                intake_channel=IntakeChannel.IN_PERSON,
-                return_channel=ReturnChannel.BCCI,
+                intake=Intake(
+                    procedure=birth_registration,
+                    applicant_name=f"Người nộp {n}",
+                    intake_channel=IntakeChannel.IN_PERSON,
+                    return_channel=ReturnChannel.BCCI,
+                ),
             )
             codes.append(dossier.code)
         except Exception as exc:  # collected and asserted below

@@ -250,7 +250,7 @@ def test_reports_pages_answer_every_week(client, leader, text):
         # A rejected week queues nothing: the leader is sent back with the message.
         runs = ComputationRun.objects.count()
         response = client.post(reverse("reports:recompute"), {"week": text})
-        assert response.status_code == 302
+        assert response.status_code == (400 if "\x00" in text else 302)  # NUL: core.middleware
         assert ComputationRun.objects.count() == runs
 
 

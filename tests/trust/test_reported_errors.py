@@ -212,17 +212,19 @@ def test_an_appointment_with_phone_abc_is_refused(world, client):
 def test_a_dossier_for_a_name_of_direction_overrides_is_refused(world):
     from django.core.exceptions import ValidationError
 
-    from dossiers.services import create_dossier
+    from dossiers.services import Intake, create_dossier
 
     with pytest.raises(ValidationError) as refused:
         create_dossier(
             by=world["users"][OFFICIAL],
             receiving_unit=world["commune"],
-            procedure=world["dossier"].procedure,
-            applicant_name="\u202d\u202e\u200b",
-            intake_channel=1,
-            return_channel="desk",
-            documents=[],
+            intake=Intake(
+                procedure=world["dossier"].procedure,
+                applicant_name="\u202d\u202e\u200b",
+                intake_channel=1,
+                return_channel="desk",
+                documents=[],
+            ),
         )
     assert "applicant_name" in refused.value.message_dict
 
