@@ -17,6 +17,7 @@ from communes.models import AdministrativeUnit, NetworkAction, PostOffice
 from communes.selectors import SERVICE_FLAGS, network_actions_visible_to
 from communes.services import OFFICE_FIELDS
 from core.bounds import BoundedForm
+from core.params import MAX_TEXT
 
 DATE_PLACEHOLDER = "dd/mm/yyyy"
 
@@ -200,7 +201,7 @@ class FilterForm(BoundedForm):
 
 
 class OfficeFilterForm(FilterForm):
-    q = forms.CharField(label=_("Code or name"), required=False)
+    q = forms.CharField(label=_("Code or name"), required=False, max_length=MAX_TEXT)
     commune = forms.ModelChoiceField(
         label=_("Commune"), queryset=AdministrativeUnit.objects.none(), required=False
     )

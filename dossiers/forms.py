@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from communes.models import AdministrativeUnit
 from config.widgets import QuickSelect
 from core.bounds import BoundedForm
+from core.params import MAX_TEXT
 from dossiers.models import (
     DeclineReason,
     DossierDocument,
@@ -246,7 +247,7 @@ class ActionForm(BoundedForm):
 class DossierFilterForm(BoundedForm):
     FLAG_CHOICES = [("", _("All")), ("overdue", _("Overdue")), ("nearly_due", _("Due within 2 working days"))]
 
-    q = forms.CharField(label=_("Code or applicant"), required=False)
+    q = forms.CharField(label=_("Code or applicant"), required=False, max_length=MAX_TEXT)
     status = forms.TypedChoiceField(
         label=_("Status"),
         choices=[("", _("All")), *Status.choices],

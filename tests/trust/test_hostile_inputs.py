@@ -1,0 +1,280 @@
+"""Every URL × every parameter × hostile values: no server error and no partial write.
+
+The URL patterns are enumerated from the resolver, so pages other teams add are covered after a
+merge. For each URL and each role that may use it (from the access matrix), the parameters sent
+are the ones the view reads:
+
+- the fields of every HTML form that targets the URL, found on any page of the application
+  (a POST-only URL's form lives on another page: the item card posts to ``item_move``);
+- every ``request.GET`` / ``request.POST`` key named in the view's module;
+- ``EXTRA_FIELDS`` below, for a view that reads its input some other way.
+
+Each parameter gets every value of ``HOSTILE`` in turn (the others keep the form's own values),
+and every role gets all parameters hostile at once. Uploads get bytes that are not UTF-8.
+A request must answer below 500 (the test client re-raises what a view lets escape); a POST that
+does not succeed (no redirect) must leave every table's row count as it was.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+import pytest
+from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
+from django.urls import Resolver404, resolve, reverse
+
+from tests.test_access_matrix import ACCESS, ANON, ROLES, URL_NAMES
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE = [  # the whole catalogue: every role sends each value in all parameters at once
+    "\x00",
+    "x" * 100_000,
+    str(2**31),
+    str(2**63),
+    "-1",
+    str(-(2**31) - 1),
+    "0001-01-01",
+    "01/01/0001",
+    "01/01/0001 00:00",
+    "9999-12-31",
+    "31/12/9999 23:59",
+    "2026-02-30",
+    "30/02/2026",
+    "0001-W01",
+    "9999-W52",
+    "²",
+    "١٢٣",
+    "\uff11\uff12\uff13",  # full-width digits
+    "\u202e\u202d\u2066",  # direction overrides only
+    "\u200b",  # a zero-width space
+]
+# Each parameter on its own (the others at the form's values) gets these …
+ANY_FIELD = ["\x00", "x" * 100_000, str(2**31), str(2**63), "-1", "²", "\u202e\u202d\u2066"]
+# … and, when its name says it holds a date, a time or a week, these.
+DATE_FIELD = [
+    "0001-01-01", "01/01/0001", "01/01/0001 00:00", "9999-12-31", "31/12/9999 23:59",
+    "2026-02-30", "30/02/2026", "0001-W01", "١٢/٠١/٢٠٢٦",
+]  # fmt: skip
+_DATE_NAME = re.compile(r"date|day|_at$|_from$|_to$|slot|week|start|end", re.IGNORECASE)
+NOT_UTF8 = b"ma_ho_so,ho_ten\r\n\xff\xfe\xfa\xc3\x28,\xed\xa0\x80\r\n"
+# Inputs a view reads without a form on any page or a literal request.GET/POST key in its
+# module: name them here (URL name → field names).
+EXTRA_FIELDS: dict[str, list[str]] = {}
+# URLs left out, with the reason.
+SKIPPED = {
+    "accounts:logout": "ends the session the test is using; it reads no input",
+    "set_language": "Django's own view; answers any language code with a redirect",
+}
+
+_KEY = re.compile(
+    r"""request\.(?:GET|POST)(?:\.get|\.getlist|\.pop)?[\(\[]\s*["']([\w-]+)["']"""
+    r"""|["']([\w-]+)["']\s+(?:not\s+)?in\s+request\.(?:GET|POST)"""
+)
+
+
+class _Forms(HTMLParser):
+    """The forms of a page: action, method, and each field's name, type and default value."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms: list[dict] = []
+        self._select: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.forms.append(
+                {"action": a.get("action") or "", "method": (a.get("method") or "get").lower(), "fields": {}}
+            )
+            return
+        if not self.forms:
+            return
+        fields = self.forms[-1]["fields"]
+        name = a.get("name")
+        if tag == "input" and name:
+            kind = (a.get("type") or "text").lower()
+            if kind in ("submit", "button", "reset", "image"):
+                if name not in fields:
+                    fields[name] = ("submit", a.get("value") or "")
+                return
+            if kind in ("checkbox", "radio"):
+                if "checked" in a or name not in fields:
+                    fields[name] = (kind, a.get("value") or "on" if "checked" in a else "")
+                return
+            fields[name] = (kind, a.get("value") or "")
+        elif tag == "select" and name:
+            self._select = name
+            fields.setdefault(name, ("select", ""))
+        elif tag == "option" and self._select:
+            current = fields[self._select]
+            value = a.get("value") or ""
+            if "selected" in a or (not current[1] and value):
+                fields[self._select] = ("select", value)
+        elif tag == "textarea" and name:
+            self._textarea = name
+            fields[name] = ("textarea", "")
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._textarea and self.forms:
+            self.forms[-1]["fields"][self._textarea] = ("textarea", data.strip())
+
+
+def _login(client, world, role):
+    client.logout()
+    if role != ANON:
+        client.force_login(world["users"][role])
+
+
+def _url_name(path: str) -> str | None:
+    try:
+        match = resolve(urlsplit(path).path)
+    except Resolver404:
+        return None
+    return match.view_name
+
+
+def _discover_forms(world, client) -> dict[tuple[str, str], dict]:
+    """(URL name, method) → {field: (type, default)} from every page every role can open."""
+    found: dict[tuple[str, str], dict] = {}
+    for name in URL_NAMES:
+        if name in SKIPPED:
+            continue
+        access = ACCESS[name]
+        url = reverse(name, args=access.args(world))
+        for role in ROLES:
+            if access.expect.get(role) != 200:
+                continue
+            _login(client, world, role)
+            response = client.get(url)
+            if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+                continue
+            parser = _Forms()
+            parser.feed(response.content.decode("utf-8", "replace"))
+            for form in parser.forms:
+                target = _url_name(form["action"] or url)
+                if target:
+                    found.setdefault((target, form["method"]), {}).update(form["fields"])
+    return found
+
+
+def _source_keys(name: str, world) -> set[str]:
+    access = ACCESS[name]
+    match = resolve(reverse(name, args=access.args(world)))
+    view = getattr(match.func, "view_class", None) or inspect.unwrap(match.func)
+    module = inspect.getmodule(view)
+    source = inspect.getsource(module)
+    return {a or b for a, b in _KEY.findall(source)}
+
+
+def _row_counts() -> tuple:
+    tables = [m._meta.db_table for m in apps.get_models() if m._meta.managed and not m._meta.proxy]
+    # Table names come from the models, not from input.
+    counts = ", ".join(f"(SELECT COUNT(*) FROM {connection.ops.quote_name(t)})" for t in tables)  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {counts}")
+        return cursor.fetchone()
+
+
+@pytest.fixture(scope="module")
+def discovered():
+    return {}
+
+
+def _roles_for(access) -> list[str]:
+    """The roles that may use the URL: 200 on GET, or 405 on GET and not refused on POST."""
+    return [
+        r
+        for r in ROLES
+        if access.expect.get(r) == 200 or (access.expect.get(r) == 405 and r not in access.post)
+    ]
+
+
+def _payloads(fields: dict, keys: set[str], uploads: set[str]):
+    """(label, data) pairs: each field hostile in turn, the others at the form's values."""
+    defaults = {k: v for k, (kind, v) in fields.items() if kind not in ("submit", "file")}
+    names = sorted((set(fields) | keys) - uploads)
+    for name in names:
+        for value in ANY_FIELD + (DATE_FIELD if _DATE_NAME.search(name) else []):
+            yield f"{name}={value[:20]!r}", {**defaults, name: value}
+    for upload in sorted(uploads):
+        not_utf8 = SimpleUploadedFile("tep.csv", NOT_UTF8, "text/csv")
+        yield f"{upload}=<not UTF-8>", {**defaults, upload: not_utf8}
+        yield f"{upload}=<not XLSX>", {**defaults, upload: SimpleUploadedFile("tep.xlsx", NOT_UTF8)}
+
+
+def _all_at_once(fields: dict, keys: set[str], uploads: set[str]):
+    names = sorted((set(fields) | keys) - uploads)
+    for value in HOSTILE:
+        yield f"all={value[:20]!r}", dict.fromkeys(names, value)
+
+
+@pytest.mark.parametrize("url_name", [n for n in URL_NAMES if n not in SKIPPED])
+def test_hostile_values_get_no_server_error_and_no_partial_write(url_name, world, client, discovered):
+    assert url_name in ACCESS, (
+        f"{url_name} has no entry in ACCESS (tests/test_access_matrix.py): add its arguments and "
+        "the answer each role gets, so this test knows how to call it"
+    )
+    if not discovered:
+        discovered.update(_discover_forms(world, client))
+    access = ACCESS[url_name]
+    url = reverse(url_name, args=access.args(world))
+    keys = _source_keys(url_name, world) | set(EXTRA_FIELDS.get(url_name, []))
+    roles = _roles_for(access)
+    post_only = all(access.expect.get(r) in (405, 302) for r in ROLES if r != ANON) and bool(access.post)
+    get_fields = discovered.get((url_name, "get"), {})
+    post_fields = discovered.get((url_name, "post"), {})
+    if post_only:
+        assert post_fields or keys, (
+            f"{url_name} takes POST only, but no page has a form posting to it and its view module "
+            "reads no literal request.POST key: list its fields in EXTRA_FIELDS in " + __file__
+        )
+    failures = []
+    logged_in = []
+
+    def send(role, method, label, data):
+        if logged_in[-1:] != [role]:
+            _login(client, world, role)
+            logged_in.append(role)
+        before = _row_counts() if method == "post" else None
+        try:
+            with transaction.atomic():
+                response = getattr(client, method)(url, data)
+        except Exception as error:  # the test client re-raises what the view let escape
+            failures.append(
+                f"{method.upper()} {url} as {role}, {label}: {type(error).__name__}: {error}"[:300]
+            )
+            return
+        if response.status_code >= 500:
+            failures.append(f"{method.upper()} {url} as {role}, {label}: {response.status_code}")
+        elif method == "post" and response.status_code not in (301, 302, 303) and _row_counts() != before:
+            failures.append(f"POST {url} as {role}, {label}: refused ({response.status_code}), rows changed")
+
+    uploads = {k for k, (kind, _v) in post_fields.items() if kind == "file"}
+    for index, role in enumerate(roles):
+        methods = []
+        if access.expect.get(role) == 200:
+            methods.append(("get", get_fields, keys, set()))
+        if post_fields or post_only or (access.expect.get(role) == 200 and keys):
+            methods.append(("post", post_fields, keys, uploads))
+        for method, fields, method_keys, method_uploads in methods:
+            # Every role: all parameters hostile at once, the whole catalogue; the first role
+            # that may use the URL also: each parameter on its own.
+            for label, data in _all_at_once(fields, method_keys, method_uploads):
+                send(role, method, label, data)
+            if index == 0:
+                for label, data in _payloads(fields, method_keys, method_uploads):
+                    send(role, method, label, data)
+    assert not failures, f"{len(failures)} failures:\n" + "\n".join(failures[:30])
