@@ -8,15 +8,19 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import Role
 from accounts.permissions import DOSSIER_VIEWERS, role_required
 from dossiers import printing, selectors
 from dossiers.models import Dossier, Extension
 from dossiers.personal import mask_id_number, mask_phone
 
 
-def _print_context(dossier: Dossier) -> dict:
+def _print_context(dossier: Dossier, user) -> dict:
     return {
         "dossier": dossier,
+        # The lookup PIN is the citizen's key to /track/: printed for the desk that hands the
+        # receipt over (a reprint included), hidden from everyone else who may read the dossier.
+        "pin": dossier.tracking_pin if prints_for_citizen(user, dossier) else "",
         "documents": dossier.documents.all(),
         "qr": printing.qr_svg(dossier.code),
         "masked_id": mask_id_number(dossier.applicant_id_number),
@@ -27,6 +31,10 @@ def _print_context(dossier: Dossier) -> dict:
     }
 
 
+def prints_for_citizen(user, dossier: Dossier) -> bool:
+    return user.role == Role.COMMUNE_OFFICIAL and user.unit_id == dossier.receiving_unit_id
+
+
 @role_required(*DOSSIER_VIEWERS)
 def receipt(request, pk: int, pdf: bool = False):
     """Form 01: Giấy tiếp nhận hồ sơ và hẹn trả kết quả (A5)."""
@@ -34,7 +42,7 @@ def receipt(request, pk: int, pdf: bool = False):
     if dossier.received_at is None:
         messages.info(request, _("The receipt is printed once the dossier has been received at the desk."))
         return redirect("dossiers:detail", pk=pk)
-    context = _print_context(dossier)
+    context = _print_context(dossier, request.user)
     if pdf:
         content = printing.render_pdf("dossiers/print/form01.html", context, request=request)
         return _pdf_response(content, f"giay-tiep-nhan-{dossier.code}.pdf")
@@ -48,7 +56,7 @@ def apology(request, pk: int, pdf: bool = False):
     extension = Extension.objects.filter(dossier=dossier).select_related("issued_by").first()
     if extension is None:
         raise Http404
-    context = {**_print_context(dossier), "extension": extension}
+    context = {**_print_context(dossier, request.user), "extension": extension}
     if pdf:
         content = printing.render_pdf("dossiers/print/form04.html", context, request=request)
         return _pdf_response(content, f"phieu-xin-loi-{dossier.code}.pdf")
