@@ -13,7 +13,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import database_from_url, env_bool, env_int, env_list, env_str
+from config.env import cache_from_url, database_from_url, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -186,13 +186,7 @@ CELERY_TASK_IGNORE_RESULT = True
 # Cache: Redis when configured (shared across processes), local memory otherwise. With Redis
 # down, reads miss and writes are skipped (core.cache): pages keep answering.
 REDIS_CACHE_URL = env_str("CACHE_URL", "")
-CACHES = {
-    "default": (
-        {"BACKEND": "core.cache.ResilientRedisCache", "LOCATION": REDIS_CACHE_URL}
-        if REDIS_CACHE_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
-}
+CACHES = {"default": cache_from_url(REDIS_CACHE_URL)}
 
 # HTTPS: secure cookies, HSTS and redirect when the site is served over TLS.
 HTTPS = env_bool("HTTPS", default=False)

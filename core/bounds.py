@@ -15,12 +15,14 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db.models import Model
 from django.utils.translation import gettext_lazy as _
 
 MIN_DATE = date(1900, 1, 1)
 MAX_DATE = date(2100, 12, 31)
 # Amounts (postage, fees), counts and ids typed by users: PostgreSQL's integer.
 MAX_INT = 2**31 - 1
+MAX_BIGINT = 2**63 - 1  # ids (BigAutoField)
 MAX_MONEY = 10**12  # VND; no single fee comes near a thousand billion dong
 
 DATE_MESSAGE = _("Enter a date between %(min)s and %(max)s.")
@@ -73,6 +75,8 @@ def bound_fields(form: forms.BaseForm) -> None:
         if isinstance(field, forms.DateField | forms.DateTimeField):
             if validate_date not in field.validators:
                 field.validators.append(validate_date)
+        elif isinstance(field, forms.ModelChoiceField):
+            _guard_choice(field)
         elif isinstance(field, forms.IntegerField | forms.DecimalField | forms.FloatField):
             limit = MAX_MONEY if isinstance(field, forms.DecimalField) else MAX_INT
             if field.max_value is None or field.max_value > limit:
@@ -82,6 +86,59 @@ def bound_fields(form: forms.BaseForm) -> None:
             if field.min_value is None or field.min_value < -limit:
                 field.min_value = -limit
                 field.validators.append(MinValueValidator(-limit))
+
+
+_INTEGER_LIMITS = {
+    "AutoField": MAX_INT,
+    "IntegerField": MAX_INT,
+    "PositiveIntegerField": MAX_INT,
+    "SmallAutoField": 2**15 - 1,
+    "BigAutoField": MAX_BIGINT,
+    "BigIntegerField": MAX_BIGINT,
+}
+
+
+def _guard_choice(field: forms.ModelChoiceField) -> None:
+    """A choice of a row by an integer key: a value that is not such an integer within the
+    column's range is an invalid choice before the database is asked (which would fail on it)."""
+    if getattr(field, "_bounded", False) or field.queryset is None:
+        return
+    meta = field.queryset.model._meta
+    key = meta.pk if not field.to_field_name else meta.get_field(field.to_field_name)
+    limit = _INTEGER_LIMITS.get(key.get_internal_type())
+    if limit is None:
+        return
+
+    def fits(value) -> bool:
+        text = str(value).strip()
+        digits = text[1:] if text.startswith("-") else text
+        return text.isascii() and digits.isdigit() and abs(int(text)) <= limit
+
+    def refuse(value):
+        raise ValidationError(
+            field.error_messages["invalid_choice"], code="invalid_choice", params={"value": value}
+        )
+
+    if isinstance(field, forms.ModelMultipleChoiceField):
+        check_values = field._check_values
+
+        def checked(values):
+            for value in values:
+                if not fits(value):
+                    refuse(value)
+            return check_values(values)
+
+        field._check_values = checked
+    else:
+        to_python = field.to_python
+
+        def converted(value):
+            if value not in field.empty_values and not isinstance(value, Model) and not fits(value):
+                refuse(value)
+            return to_python(value)
+
+        field.to_python = converted
+    field._bounded = True
 
 
 class BoundedForm(forms.Form):

@@ -263,3 +263,28 @@ def test_an_extension_to_9999_or_years_away_is_refused(world, client):
         dossier.refresh_from_db()
         assert dossier.due_date == date.today() + timedelta(days=10)
     assert not Extension.objects.filter(dossier=dossier).exists()
+
+
+@pytest.mark.parametrize(
+    "value", ["9223372036854775808", "99999999999999999999", "²", "-9223372036854775809"]
+)
+def test_a_choice_of_a_row_by_an_impossible_id_is_an_invalid_choice(value, world, client):
+    """Found by the every-URL test: a ModelMultipleChoiceField sent 2^63 crashed the database
+    driver (SQLite: OverflowError; PostgreSQL: bigint out of range)."""
+    from postal.models import TaskTransfer
+
+    client.force_login(world["users"][MANAGER])
+    before = TaskTransfer.objects.count()
+    response = client.post(
+        reverse("postal:transfer_create"),
+        {
+            "unit": world["commune"].pk,
+            "field": world["dossier"].procedure.field_id,
+            "task": "return",
+            "planned_date": "01/06/2027",
+            "staff": [value],
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["staff"]
+    assert TaskTransfer.objects.count() == before
