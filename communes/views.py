@@ -8,9 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts import scoping
-from accounts.permissions import role_required
-from communes import mapping, panels, selectors, services, spreadsheets
+from accounts.permissions import NETWORK_EDITORS, NETWORK_OVERVIEW, can_edit_network, role_required
+from communes import mapping, panels, scoping, selectors, services, spreadsheets
 from communes.forms import (
     ActionFilterForm,
     CancelActionForm,
@@ -23,7 +22,6 @@ from communes.forms import (
     add_service_errors,
 )
 from communes.models import NetworkAction, PostOffice
-from communes.roles import NETWORK_EDITORS, NETWORK_OVERVIEW, can_edit_network
 from core.params import int_param, text_param
 
 

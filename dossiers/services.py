@@ -1,4 +1,4 @@
-"""Writes to dossiers: intake, codes and the event log.
+"""Writes to dossiers: intake (validate and log with an ``Intake``) and dossier codes.
 
 Status changes after intake live in ``dossiers/workflow.py`` (one transition table);
 ``record_legal_submission`` and ``return_result`` are re-exported here because other apps (the
@@ -12,7 +12,7 @@ import secrets
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 
 from communes.models import AdministrativeUnit
 from core.events import append_event
-from core.timezones import aware
-from dossiers import workdays
+from core.timezones import FUTURE_TOLERANCE, aware
+from dossiers import calendar, workdays, workflow
 from dossiers.codes import format_code
 from dossiers.models import (
     DeclineReason,
@@ -39,8 +39,6 @@ from dossiers.personal import clean_id_number, clean_name, clean_phone
 
 logger = logging.getLogger(__name__)
 
-# A receipt time a few seconds ahead of the server clock is a clock difference, not the future.
-FUTURE_TOLERANCE = timedelta(minutes=2)
 MAX_DOCUMENT_COUNT = 99
 
 # The choices' values as sets, built once: ``Choices.values`` builds a new list on every access,
@@ -75,18 +73,6 @@ def next_dossier_code(*, unit: AdministrativeUnit, day: date) -> str:
             # rather than failing the intake.
             if not Dossier.objects.filter(code=code).exists():
                 return code
-
-
-def bump_code_sequence(*, unit: AdministrativeUnit, day: date, number: int) -> None:
-    """Make sure the sequence of (unit, day) is at least ``number`` (after importing codes)."""
-    table = connection.ops.quote_name(DossierCodeSequence._meta.db_table)
-    sql = (
-        f"INSERT INTO {table} (unit_id, day, last_number) VALUES (%s, %s, %s) "  # noqa: S608
-        f"ON CONFLICT (unit_id, day) DO UPDATE SET last_number = "
-        f"CASE WHEN {table}.last_number < %s THEN %s ELSE {table}.last_number END"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [unit.pk, day, number, number, number])
 
 
 def new_tracking_pin() -> str:
@@ -315,7 +301,15 @@ def create_dossier(*, by, receiving_unit: AdministrativeUnit, intake: Intake) ->
     if receiving_unit is None or receiving_unit.level != AdministrativeUnit.Level.COMMUNE:
         raise ValidationError({"receiving_unit": _("Dossiers are received by a commune's one-stop desk.")})
     code_day = workdays.local_date(intake.received_at or timezone.now())
-    due = intake.due_date
+    due = (
+        workdays.due_date(
+            intake.received_at,
+            intake.procedure.processing_days,
+            province=calendar.province_of(receiving_unit),
+        )
+        if intake.received_at is not None
+        else None
+    )
     dossier = Dossier.objects.create(
         code=next_dossier_code(unit=receiving_unit, day=code_day),
         procedure=intake.procedure,
@@ -356,18 +350,9 @@ def create_dossier(*, by, receiving_unit: AdministrativeUnit, intake: Intake) ->
     return dossier
 
 
-# --- contract re-exports (implemented in workflow.py) ----------------------------------------
-
-
-def record_legal_submission(*, dossier: Dossier, by, at: datetime) -> Dossier:
-    """BCCI intake: the handover signature time becomes the legal submission time (1 → 2)."""
-    from dossiers import workflow
-
-    return workflow.accept(dossier=dossier, by=by, at=at)
-
-
-def return_result(*, dossier: Dossier, by, channel: str, at: datetime | None = None) -> Dossier:
-    """The result reaches the citizen (9 → 10) at the desk, online or by post (BCCI)."""
-    from dossiers import workflow
-
-    return workflow.return_result(dossier=dossier, by=by, channel=channel, at=at)
+# --- contract re-exports -----------------------------------------------------------------------
+# Other apps (postal) call these two workflow steps as part of the dossiers contract:
+# ``record_legal_submission`` — the handover signature time becomes the legal submission time of
+# a BCCI intake (1 → 2); ``return_result`` — the result reaches the citizen (9 → 10).
+record_legal_submission = workflow.accept
+return_result = workflow.return_result

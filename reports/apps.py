@@ -11,7 +11,7 @@ class ReportsConfig(AppConfig):
         # Late and backdated changes mark past weeks for recomputation (reports/signals.py).
         from dossiers.models import Dossier
         from postal.models import ItemEvent, PostalItem
-        from reports import signals
+        from reports import signals, tasks  # noqa: F401 (tasks: registers the Celery tasks by name)
 
         post_init.connect(signals.remember_dossier, sender=Dossier, dispatch_uid="reports-dossier-init")
         post_save.connect(signals.dossier_saved, sender=Dossier, dispatch_uid="reports-dossier-saved")

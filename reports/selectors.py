@@ -11,8 +11,8 @@ from django.db.models import Max, Q, QuerySet, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from accounts import scoping
 from accounts.models import Role
+from communes import scoping
 from communes.models import AdministrativeUnit
 from dossiers import statuses
 from dossiers.models import Dossier

@@ -16,9 +16,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import scoping
-from accounts.models import Role
-from accounts.permissions import role_required
+from accounts.permissions import DASHBOARD_READERS, LEADERS, can_lead, role_required
+from communes import scoping
 from reports import selectors
 from reports.exports import Report, to_csv, to_xlsx
 from reports.forms import TargetForm
@@ -29,7 +28,6 @@ from reports.services.runs import request_recomputation
 from reports.services.targets import set_target
 from reports.weeks import WeekError, parse_week, week_label, year_weeks_until
 
-DASHBOARD_ROLES = (Role.LEADER, Role.COMMUNE_OFFICIAL)
 TREND_WEEKS = 52
 
 # Pages other teams add; a link is shown only when its URL name exists.
@@ -97,7 +95,7 @@ def _trend(unit, monday: date, targets: dict) -> dict:
     return data
 
 
-@role_required(*DASHBOARD_ROLES)
+@role_required(*DASHBOARD_READERS)
 @require_GET
 def dashboard(request):
     user = request.user
@@ -132,8 +130,8 @@ def dashboard(request):
         "act_on": selectors.dossiers_to_act_on(user, unit, today),
         "computed_at": selectors.computed_at(ranking_first, monday),
         "run": selectors.latest_run(),
-        "can_recompute": user.is_administrator or user.role == Role.LEADER,
-        "can_export": user.is_administrator or user.role == Role.LEADER,
+        "can_recompute": can_lead(user),
+        "can_export": can_lead(user),
         "query": urlencode(params),
         "units_url": safe_reverse("communes:unit_list"),
         "network_url": safe_reverse(*NETWORK_URL_NAMES),
@@ -144,7 +142,7 @@ def dashboard(request):
     return render(request, "reports/dashboard.html", context)
 
 
-@role_required(Role.LEADER)
+@role_required(*LEADERS)
 @require_POST
 def recompute(request):
     """Queue a recomputation of the selected week's year to date; answer with its progress."""
@@ -178,7 +176,7 @@ def recompute(request):
     )
 
 
-@role_required(*DASHBOARD_ROLES)
+@role_required(*DASHBOARD_READERS)
 @require_GET
 def run_status(request, pk: int):
     # A run is its requester's (and administrators'); anyone else gets 404, not its progress.
@@ -189,7 +187,7 @@ def run_status(request, pk: int):
     return render(request, "reports/fragment_run_status.html", {"run": run, "poll": True})
 
 
-@role_required(Role.LEADER)
+@role_required(*LEADERS)
 def targets(request):
     user = request.user
     if request.method == "POST":
@@ -216,7 +214,7 @@ def targets(request):
     return render(request, "reports/targets.html", {"form": form, "page": page})
 
 
-@role_required(Role.LEADER)
+@role_required(*LEADERS)
 @require_GET
 def exports(request):
     unit = selectors.dashboard_unit(request.user, _unit_id(request))
@@ -250,7 +248,7 @@ def build_report(user, unit_id: int | None, monday: date, kind: str) -> Report:
     )
 
 
-@role_required(Role.LEADER)
+@role_required(*LEADERS)
 @require_GET
 def export(request, kind: str, fmt: str):
     if kind not in ("weekly", "ytd") or fmt not in ("xlsx", "csv"):

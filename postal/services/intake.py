@@ -6,9 +6,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts import scoping
-from accounts.models import Role, User
+from accounts.models import User
+from accounts.permissions import POSTAL, acts_as
+from communes import scoping
 from communes.models import AdministrativeUnit
+from core.events import append_event
 from dossiers import services as dossier_services
 from dossiers.models import IntakeChannel, Procedure, ReturnChannel
 from dossiers.personal import clean_name
@@ -22,7 +24,6 @@ from postal.models import (
 )
 from postal.services.items import (
     _check_amount,
-    _event,
     issue_code,
 )
 
@@ -56,7 +57,7 @@ def receive_bcci_dossier(
     """Postal staff receive a dossier at a BĐVHX or at home (Decision 45/2016): the dossier is
     created with intake channel BCCI and stays "newly registered" until the handover to the desk
     is signed; the item travels with it."""
-    if by.role not in (Role.POSTAL_STAFF, Role.POST_MANAGER) or not by.post_office_id:
+    if not acts_as(by, POSTAL) or not by.post_office_id:
         raise ValidationError(_("Only postal staff receive dossiers by post."))
     if receiving_unit.pk not in (scoping.unit_ids(by) or set()):
         raise ValidationError(_("Your post office does not serve this commune."))
@@ -102,8 +103,12 @@ def receive_bcci_dossier(
         recipient_address=receiving_unit.name,
         created_by=by,
     )
-    _event(
-        item, by=by, action="item.intake_received", to_status=ItemStatus.ACCEPTED, documents=len(documents)
+    append_event(
+        item,
+        by=by,
+        action="item.intake_received",
+        to_status=ItemStatus.ACCEPTED,
+        details={"documents": len(documents)},
     )
     if appointment is not None:
         appointment.status = PickupAppointment.Status.DONE

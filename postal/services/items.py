@@ -13,9 +13,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts import scoping
 from accounts.models import User
+from communes import scoping
 from communes.models import AdministrativeUnit, PostOffice
+from core import transitions
 from core.bounds import MAX_INT
 from core.events import append_event
 from dossiers.models import Dossier, ReturnChannel, Status
@@ -28,7 +29,8 @@ from postal.models import (
     PostalItem,
 )
 
-# Delivery target J+n working days after the handover, per tier (DESIGN.md §3). A deployment
+# Delivery target J+n working days after the handover, per tier: J+1 within one locality, J+2
+# within the province, J+3/J+4 between provinces (the postal service's commitment). A deployment
 # may override any of them with settings.POSTAL_TARGET_DAYS = {"local": 1, ...}.
 DEFAULT_TARGET_DAYS = {
     DeliveryTier.LOCAL: 1,
@@ -70,31 +72,20 @@ def target_days(tier: str) -> int:
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _event(
-    item: PostalItem, *, by: User | None, action: str, at=None, from_status="", to_status="", **details
-):
-    return append_event(
-        item, by=by, action=action, at=at, from_status=from_status, to_status=to_status, details=details
-    )
-
-
 def _lock(item: PostalItem) -> PostalItem:
-    return PostalItem.objects.select_for_update().select_related("dossier", "post_office").get(pk=item.pk)
+    return transitions.lock(PostalItem.objects.select_related("dossier", "post_office"), item.pk, stale=None)
 
 
 def _move(item: PostalItem, to_status: str, *, by: User | None, action: str, at=None, **details) -> None:
     """Change the status of a locked item, or refuse with a message naming the item."""
     if item.status == ItemStatus.DELIVERED:
         raise ValidationError(_("Item %(code)s has already been delivered.") % {"code": item.code})
-    if to_status not in TRANSITIONS[item.status]:
+    if not transitions.allowed(TRANSITIONS, item.status, to_status):
         raise ValidationError(
             _("Item %(code)s is “%(status)s” and cannot become “%(target)s”.")
             % {"code": item.code, "status": item.get_status_display(), "target": ItemStatus(to_status).label}
         )
-    from_status = item.status
-    item.status = to_status
-    item.version += 1
-    _event(item, by=by, action=action, at=at, from_status=from_status, to_status=to_status, **details)
+    transitions.move(item, to_status, by=by, action=action, at=at, details=details)
 
 
 def _check_amount(value: int, label: str) -> int:
@@ -214,7 +205,13 @@ def create_return_item(
         recipient_phone=dossier.applicant_phone,
         created_by=by,
     )
-    _event(item, by=by, action="item.created", to_status=ItemStatus.CREATED, direction=Direction.RETURN)
+    append_event(
+        item,
+        by=by,
+        action="item.created",
+        to_status=ItemStatus.CREATED,
+        details={"direction": Direction.RETURN},
+    )
     append_event(dossier, by=by, action="postal.return_item_created", details={"item": item.code})
     return item
 
@@ -229,7 +226,14 @@ def scan_item(*, item: PostalItem, by: User, to_status: str, note: str = "") -> 
     item = _lock(item)
     _ensure_office_of(by, item.post_office)
     if item.status == to_status:
-        _event(item, by=by, action="item.scanned", from_status=item.status, to_status=item.status, note=note)
+        append_event(
+            item,
+            by=by,
+            action="item.scanned",
+            from_status=item.status,
+            to_status=item.status,
+            details={"note": note},
+        )
         return item
     actions = {
         ItemStatus.IN_TRANSIT: "item.in_transit",
