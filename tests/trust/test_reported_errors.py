@@ -119,7 +119,7 @@ def test_a_login_with_an_overlong_username_is_a_form_error_not_a_record(client, 
     response = client.post(reverse("accounts:login"), {"username": "a" * 300, "password": "x" * 12})
     assert response.status_code == 200
     assert response.context["form"].errors["username"]
-    assert not AccessAttempt.objects.filter(username__regex=r"^a{256,}$").exists()
+    assert not [name for name in AccessAttempt.objects.values_list("username", flat=True) if len(name) > 150]
 
 
 # --- item 8: an impossible date never reaches the database -------------------------------------
