@@ -200,3 +200,52 @@ def test_an_intake_from_an_appointment_keeps_its_phone_when_left_empty(world, cl
     assert response.status_code == 302
     appointment.refresh_from_db()
     assert appointment.dossier.applicant_phone == appointment.citizen_phone
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_posts_of_one_form_at_the_same_instant_make_one_dossier(world):
+    """Both posts pass the "sent before?" check before either commits; the key's unique index
+    makes the second wait for the first and give up its own dossier."""
+    import threading
+
+    from django.db import connection
+
+    from dossiers.services import submit_once
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises the two writers before the check")
+    key = uuid.uuid4()
+    both_created = threading.Barrier(2, timeout=30)
+    results, errors = [], []
+
+    def create():
+        from dossiers.models import Dossier as D
+
+        dossier = D.objects.create(
+            code=f"000.01.16.H44-261120-{threading.get_ident() % 10000:04d}",
+            procedure=world["dossier"].procedure,
+            receiving_unit=world["commune"],
+            applicant_name="Phan Văn Đức",
+            tracking_pin="111111",
+            return_channel="desk",
+        )
+        both_created.wait()  # neither has committed: both passed the check
+        return dossier
+
+    def post():
+        try:
+            results.append(submit_once(key=key, by=world["users"][OFFICIAL], create=create))
+        except Exception as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    assert sorted(created for _dossier, created in results) == [False, True]
+    assert len({dossier.pk for dossier, _created in results}) == 1
+    assert Dossier.objects.filter(applicant_name="Phan Văn Đức").count() == 1
