@@ -12,8 +12,11 @@ class LoginForm(AuthenticationForm):
         "inactive": _("This account is disabled. Please contact the administrator."),
     }
 
+    # The user model's own limit: longer input is refused before authentication, so nothing
+    # downstream (the lockout records) receives it.
     username = forms.CharField(
         label=_("Username"),
+        max_length=150,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
     password = forms.CharField(

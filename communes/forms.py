@@ -16,6 +16,8 @@ from communes import scoping, spreadsheets
 from communes.models import AdministrativeUnit, NetworkAction, PostOffice
 from communes.selectors import SERVICE_FLAGS, network_actions_visible_to
 from communes.services import OFFICE_FIELDS
+from core.bounds import BoundedForm
+from core.params import MAX_TEXT
 from core.uploads import UploadRefused
 
 DATE_PLACEHOLDER = "dd/mm/yyyy"
@@ -40,7 +42,7 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, errors)
 
 
-class PostOfficeForm(forms.Form):
+class PostOfficeForm(BoundedForm):
     """The fields of an office, built from the model; the service validates the whole record."""
 
     def __init__(self, *args, user, instance: PostOffice | None = None, **kwargs):
@@ -90,7 +92,7 @@ class PostOfficeForm(forms.Form):
         )
 
 
-class NetworkActionForm(forms.Form):
+class NetworkActionForm(BoundedForm):
     kind = forms.ChoiceField(label=_("Kind of action"), choices=NetworkAction.Kind.choices)
     post_office = forms.ModelChoiceField(
         label=_("Post office"), queryset=PostOffice.objects.none(), required=False
@@ -115,7 +117,7 @@ class NetworkActionForm(forms.Form):
         self.helper.form_tag = False
 
 
-class NetworkActionUpdateForm(forms.Form):
+class NetworkActionUpdateForm(BoundedForm):
     responsible = forms.ChoiceField(label=_("Responsible"), choices=NetworkAction.Responsible.choices)
     due_date = date_field(pgettext_lazy("network action", "Due date"))
     notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
@@ -126,7 +128,7 @@ class NetworkActionUpdateForm(forms.Form):
         self.helper.form_tag = False
 
 
-class CompleteActionForm(forms.Form):
+class CompleteActionForm(BoundedForm):
     completed_on = date_field(_("Completion date"))
     office_condition = forms.ChoiceField(
         label=_("Condition of the office now"),
@@ -147,7 +149,7 @@ class CompleteActionForm(forms.Form):
         self.helper.form_tag = False
 
 
-class CancelActionForm(forms.Form):
+class CancelActionForm(BoundedForm):
     reason = forms.CharField(label=_("Reason for cancelling"), widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kwargs):
@@ -156,7 +158,7 @@ class CancelActionForm(forms.Form):
         self.helper.form_tag = False
 
 
-class ImportForm(forms.Form):
+class ImportForm(BoundedForm):
     file = forms.FileField(
         label=_("File (.xlsx or .csv)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
@@ -187,7 +189,7 @@ def _any(choices) -> list:
     return [("", _("Any")), *choices]
 
 
-class FilterForm(forms.Form):
+class FilterForm(BoundedForm):
     """A GET form of list filters, styled for Bootstrap; invalid input filters nothing."""
 
     def __init__(self, *args, **kwargs):
@@ -209,7 +211,7 @@ class FilterForm(forms.Form):
 
 
 class OfficeFilterForm(FilterForm):
-    q = forms.CharField(label=_("Code or name"), required=False)
+    q = forms.CharField(label=_("Code or name"), required=False, max_length=MAX_TEXT)
     commune = forms.ModelChoiceField(
         label=_("Commune"), queryset=AdministrativeUnit.objects.none(), required=False
     )

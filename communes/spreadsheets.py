@@ -327,6 +327,9 @@ def _parse_row(line: int, cells: dict[str, Any], choices: dict[str, dict[str, st
             continue
         raw = cells[column.name]
         text = _text(raw)
+        if "\x00" in text:
+            fail(column.name, _("The cell contains a NUL character; retype it."))
+            continue
         if not text:
             if column.required:
                 fail(column.name, _("A value is required."))

@@ -22,11 +22,12 @@ from communes.forms import (
     add_service_errors,
 )
 from communes.models import NetworkAction, PostOffice
+from core.params import int_param, text_param
 
 
 @login_required
 def unit_list(request):
-    query = request.GET.get("q", "").strip()
+    query = text_param(request.GET.get("q"))
     units = selectors.units_for_list(request.user)
     if query:
         units = units.filter(name__icontains=query)
@@ -239,8 +240,8 @@ def action_create(request):
         ("post_office", scoping.post_offices_visible_to(request.user)),
         ("commune", scoping.communes_visible_to(request.user)),
     ):
-        if request.GET.get(name, "").isdigit():
-            initial[name] = get_object_or_404(queryset, pk=request.GET[name])
+        if (pk := int_param(request.GET.get(name))) is not None:
+            initial[name] = get_object_or_404(queryset, pk=pk)
     if (
         initial.get("post_office") is not None
         and initial["post_office"].condition != PostOffice.Condition.GOOD

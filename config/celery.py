@@ -61,7 +61,7 @@ app.conf.beat_schedule = {
 }
 
 
-@app.task(name="config.ping")
+@app.task(name="config.ping", ignore_result=False)
 def ping() -> str:
     """Round trip used by /healthz checks and the real-broker test."""
     return "pong"

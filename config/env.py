@@ -88,3 +88,11 @@ def database_from_url(name: str, url: str, *, base_dir: Path) -> dict:
     raise ImproperlyConfigured(
         f"{name} has an unsupported scheme {parts.scheme!r}; use postgres:// or sqlite:///."
     )
+
+
+def cache_from_url(url: str) -> dict:
+    """The default cache: Redis at ``url`` (shared by every process, degrading to misses while
+    Redis is down: core.cache), or local memory when no URL is given."""
+    if url:
+        return {"BACKEND": "core.cache.ResilientRedisCache", "LOCATION": url}
+    return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}

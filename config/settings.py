@@ -13,7 +13,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import database_from_url, env_bool, env_int, env_list, env_str
+from config.env import cache_from_url, database_from_url, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # A NUL in any parameter is a 400 before a view or the database sees it.
+    "core.middleware.RefuseNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -195,6 +197,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2}
 CELERY_RESULT_EXPIRES = 3600
+# No task's result is read (state lives in the database: runs, import jobs); storing results
+# would make every send wait ~20 s on the result store's reconnects while Redis is down.
+# config.ping, read by the health checks, keeps its result.
+CELERY_TASK_IGNORE_RESULT = True
 
 # Citizens' notices (docs/notifications.md) and the national portal sync (docs/dvcqg.md). With no
 # endpoint configured, messages go to the outbox (the log) and the sync is off.
@@ -211,15 +217,10 @@ DVCQG_URL = env_str("DVCQG_URL", "")
 DVCQG_API_KEY = env_str("DVCQG_API_KEY", "")
 DVCQG_TIMEOUT_SECONDS = env_int("DVCQG_TIMEOUT_SECONDS", 15, minimum=1)
 
-# Cache: Redis when configured (shared across processes), local memory otherwise.
+# Cache: Redis when configured (shared across processes), local memory otherwise. With Redis
+# down, reads miss and writes are skipped (core.cache): pages keep answering.
 REDIS_CACHE_URL = env_str("CACHE_URL", "")
-CACHES = {
-    "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}
-        if REDIS_CACHE_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
-}
+CACHES = {"default": cache_from_url(REDIS_CACHE_URL)}
 
 # HTTPS: secure cookies, HSTS and redirect when the site is served over TLS.
 HTTPS = env_bool("HTTPS", default=False)

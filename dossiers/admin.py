@@ -15,7 +15,7 @@ from dossiers.models import (
     Procedure,
     ProcedureField,
 )
-from dossiers.personal import mask_id_number, mask_phone
+from dossiers.personal import PersonalNumbersAdminMixin, mask_id_number, mask_phone
 
 
 @admin.register(ProcedureField)
@@ -70,7 +70,7 @@ class DocumentInline(admin.TabularInline):
 
 
 @admin.register(Dossier)
-class DossierAdmin(ReadOnlyAdmin):
+class DossierAdmin(PersonalNumbersAdminMixin, ReadOnlyAdmin):
     """Read-only: dossiers change through the workflow pages, which record every change."""
 
     list_display = ["code", "procedure", "receiving_unit", "status", "received_at", "due_date", "timeliness"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Div, Field, Layout, Row
 from django import forms
@@ -10,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from communes.models import AdministrativeUnit
 from config.widgets import QuickSelect
+from core.bounds import BoundedForm
+from core.params import MAX_TEXT
 from dossiers.models import (
     DeclineReason,
     DossierDocument,
@@ -67,7 +71,14 @@ def apply_service_errors(
     return leftover
 
 
-class IntakeForm(forms.Form):
+def submission_field() -> forms.UUIDField:
+    """The one-time key of an intake form (dossiers.services.submit_once): a new one each time
+    the empty form is shown, the same one when the form comes back with errors."""
+    return forms.UUIDField(widget=forms.HiddenInput, required=False, initial=uuid.uuid4)
+
+
+class IntakeForm(BoundedForm):
+    submission = submission_field()
     procedure = ProcedureChoiceField(
         label=_("Procedure"),
         queryset=Procedure.objects.filter(active=True)
@@ -154,6 +165,7 @@ class IntakeForm(forms.Form):
                 '{% translate "Procedures that match: %s. Enter chooses the first." %}">'
                 '{% translate "Type a few letters, then Enter to choose the first match." %}</div></div>'
             ),
+            Field("submission"),
             Field("procedure"),
             *(["receiving_unit"] if "receiving_unit" in self.fields else []),
             Row(
@@ -175,7 +187,7 @@ class IntakeForm(forms.Form):
         )
 
 
-class DocumentForm(forms.Form):
+class DocumentForm(BoundedForm):
     """A row of the documents table; a row left without a name is ignored."""
 
     name = forms.CharField(label=_("Document"), max_length=300, required=False)
@@ -196,7 +208,10 @@ class DocumentForm(forms.Form):
 
 
 # absolute_max: a forged TOTAL_FORMS of thousands must not build (and render) a thousand forms.
-DocumentFormSet = forms.formset_factory(DocumentForm, extra=2, max_num=40, absolute_max=40, validate_max=True)
+MAX_DOCUMENTS = 40
+DocumentFormSet = forms.formset_factory(
+    DocumentForm, extra=2, max_num=MAX_DOCUMENTS, absolute_max=MAX_DOCUMENTS, validate_max=True
+)
 
 
 def documents_initial(procedure: Procedure | None) -> list[dict]:
@@ -207,7 +222,7 @@ def documents_initial(procedure: Procedure | None) -> list[dict]:
     ]
 
 
-class ActionForm(forms.Form):
+class ActionForm(BoundedForm):
     """The fields an action needs; ``version`` carries the version the user saw."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
@@ -264,7 +279,7 @@ class ActionForm(forms.Form):
         self.helper.disable_csrf = True
 
 
-class DossierFilterForm(forms.Form):
+class DossierFilterForm(BoundedForm):
     FLAG_CHOICES = [
         ("", _("All")),
         ("overdue", _("Overdue")),
@@ -272,7 +287,7 @@ class DossierFilterForm(forms.Form):
         ("nearly_due", _("Due within 2 working days")),
     ]
 
-    q = forms.CharField(label=_("Code or applicant"), required=False)
+    q = forms.CharField(label=_("Code or applicant"), required=False, max_length=MAX_TEXT)
     status = forms.TypedChoiceField(
         label=_("Status"),
         choices=[("", _("All")), *Status.choices],
@@ -342,7 +357,7 @@ class DossierFilterForm(forms.Form):
             del self.fields["unit"]
 
 
-class ImportForm(forms.Form):
+class ImportForm(BoundedForm):
     file = forms.FileField(label=_("File (CSV or XLSX)"))
     mode = forms.ChoiceField(
         label=_("When some rows are bad"),
@@ -358,7 +373,7 @@ class ImportForm(forms.Form):
         self.helper.disable_csrf = True
 
 
-class TrackingForm(forms.Form):
+class TrackingForm(BoundedForm):
     code = forms.CharField(label=_("Dossier code"), max_length=40)
     pin = forms.CharField(
         label=_("Lookup PIN"),

@@ -477,3 +477,32 @@ class ImportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.REJECTED, self.Status.FAILED)
+
+
+class LookupWindow(models.Model):
+    """How many /track/ lookups one client address made in one window: the rate limit, shared
+    by every web process and independent of Redis (dossiers.tracking)."""
+
+    client = models.CharField(max_length=64)  # a keyed hash of the address, never the address
+    window = models.BigIntegerField()  # seconds since the epoch // WINDOW
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "window"], name="lookup_window_client_window_unique")
+        ]
+        indexes = [
+            # Old windows are deleted in one range scan (tracking.forget_old_windows).
+            models.Index(fields=["window"], name="lookup_window_window_idx"),
+        ]
+
+
+class IntakeSubmission(models.Model):
+    """The one-time key an intake form carries: posting the same form again (a double click, a
+    reload, a retry after a timeout) finds the dossier the first post created instead of
+    creating another."""
+
+    key = models.UUIDField(unique=True)
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)

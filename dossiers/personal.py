@@ -7,6 +7,7 @@ masked (``0012******89``), never put in URLs or logs.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +37,18 @@ def clean_phone(value: str) -> str:
     return phone
 
 
+# Control, format (zero-width spaces, direction overrides), private-use and surrogate characters:
+# invisible, or able to make a name read differently on screen than it is stored.
+_HIDDEN_CATEGORIES = {"Cc", "Cf", "Co", "Cs"}
+
+
+def clean_name(value: str) -> str:
+    """A person's name as shown: hidden characters removed, spaces collapsed. A name made only of
+    hidden characters becomes empty, which the callers refuse."""
+    visible = "".join(ch for ch in value or "" if unicodedata.category(ch) not in _HIDDEN_CATEGORIES)
+    return " ".join(visible.split())
+
+
 def clean_id_number(value: str) -> str:
     number = (value or "").replace(" ", "")
     if number and not _ID_NUMBER.match(number):
@@ -59,3 +72,28 @@ def mask_phone(value: str) -> str:
     if len(value) <= 6:
         return "*" * len(value)
     return value[:4] + "*" * (len(value) - 7) + value[-3:]
+
+
+# Citizens' numbers and the lookup secret. Shown masked only; an admin list may neither filter
+# nor search on them — a filter answering "some rows" or "none" rebuilds a number digit by digit
+# (``?applicant_id_number__startswith=0``, ``01``, … ≈ 120 requests for a CCCD).
+PERSONAL_NUMBER_FIELDS = frozenset(
+    {"applicant_phone", "applicant_id_number", "tracking_pin", "recipient_phone", "citizen_phone"}
+)
+
+
+def touches_personal_number(lookup: str) -> bool:
+    return not PERSONAL_NUMBER_FIELDS.isdisjoint(lookup.split("__"))
+
+
+class PersonalNumbersAdminMixin:
+    """For every ModelAdmin of a model holding a personal number: lookups through such a field
+    are refused (the admin answers 400), and search never reaches one."""
+
+    def lookup_allowed(self, lookup, value, request=None):
+        if touches_personal_number(lookup):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def get_search_fields(self, request):
+        return [f for f in super().get_search_fields(request) if not touches_personal_number(f.lstrip("^=@"))]

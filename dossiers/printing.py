@@ -61,6 +61,17 @@ def lookup_address(request=None) -> str:
     return url.split("://", 1)[-1] if url else reverse("tracking:track")
 
 
+def prints_for_citizen(user, dossier) -> bool:
+    """The receiving commune's own official, who hands the receipt to the citizen."""
+    from accounts.models import Role
+
+    return (
+        user is not None
+        and getattr(user, "role", None) == Role.COMMUNE_OFFICIAL
+        and user.unit_id == dossier.receiving_unit_id
+    )
+
+
 def form_context(dossier, *, request=None) -> dict:
     """What every printed form of a dossier needs: the letterhead with the commune's and the
     province's current names (no district on forms since 1 July 2025), the desk's contacts,
@@ -77,6 +88,9 @@ def form_context(dossier, *, request=None) -> dict:
         "qr": qr_svg(url),
         "track_url": url,
         "lookup_address": lookup_address(request),
+        # The lookup PIN is the citizen's key to /track/: printed for the desk that hands the
+        # receipt over (a reprint included), hidden from everyone else who may read the dossier.
+        "pin": dossier.tracking_pin if prints_for_citizen(getattr(request, "user", None), dossier) else "",
         "masked_id": mask_id_number(dossier.applicant_id_number),
         "masked_phone": mask_phone(dossier.applicant_phone),
         "unit": unit,

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterable
+import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,11 +31,12 @@ from dossiers.models import (
     DossierCodeSequence,
     DossierDocument,
     IntakeChannel,
+    IntakeSubmission,
     Procedure,
     ReturnChannel,
     Status,
 )
-from dossiers.personal import clean_id_number, clean_phone
+from dossiers.personal import clean_id_number, clean_name, clean_phone
 
 logger = logging.getLogger(__name__)
 
@@ -158,6 +160,31 @@ def clean_documents(documents: Iterable[dict]) -> list[dict]:
     return cleaned
 
 
+def submit_once(*, key: uuid.UUID | None, by, create: Callable[[], Dossier]) -> tuple[Dossier, bool]:
+    """Run ``create`` (which makes one dossier) at most once per form key.
+
+    Returns the dossier and whether it was created now. A second post of the same form — a
+    double click, a reload, two tabs, a retry after a timeout — gets the first post's dossier;
+    two posts at the same moment wait on the key's unique index, and the loser's dossier is
+    rolled back with its transaction.
+    """
+    if key is None:
+        return create(), True
+    earlier = IntakeSubmission.objects.filter(key=key, created_by=by).select_related("dossier").first()
+    if earlier is not None:
+        return earlier.dossier, False
+    try:
+        with transaction.atomic():
+            dossier = create()
+            IntakeSubmission.objects.create(key=key, dossier=dossier, created_by=by)
+    except IntegrityError:
+        earlier = IntakeSubmission.objects.filter(key=key, created_by=by).select_related("dossier").first()
+        if earlier is None:
+            raise
+        return earlier.dossier, False
+    return dossier, True
+
+
 def validate_intake(intake: Intake, *, now: datetime | None = None) -> Intake:
     """Check an intake and return it cleaned; ValidationError (by field, in Vietnamese) otherwise.
 
@@ -260,7 +287,7 @@ def clean_applicant(
 ) -> tuple[str, str, str, str]:
     """The applicant's name, phone, address and identity number cleaned; problems go to
     ``add(field, message_or_error)``. Shared by the intake and the corrections after saving."""
-    applicant_name = " ".join((applicant_name or "").split())
+    applicant_name = clean_name(applicant_name)
     if not applicant_name:
         add("applicant_name", _("Enter the applicant's name."))
     elif len(applicant_name) > 150:

@@ -1,24 +1,28 @@
 """The citizens' public lookup: a dossier code plus the PIN printed on the receipt.
 
 No personal data is shown. "No such code" and "wrong PIN" get the same answer, and each client
-address may try only ``LIMIT`` lookups per ``WINDOW`` seconds (a counter in the shared cache).
+address may try only ``LIMIT`` lookups per ``WINDOW`` seconds. The count lives in the database
+(``LookupWindow``), so every web process shares it and it holds while Redis is down.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from dossiers import workdays
-from dossiers.models import Dossier, ReturnChannel, Status
+from dossiers.models import Dossier, LookupWindow, ReturnChannel, Status
 
 LIMIT = 20
 WINDOW = 600  # seconds
+KEEP_WINDOWS = 6  # an hour of counts is kept; older rows are deleted when a new window starts
 
 
 def client_address(request) -> str:
@@ -33,17 +37,29 @@ def client_address(request) -> str:
     return request.META.get("REMOTE_ADDR", "unknown")
 
 
+def _client_key(address: str) -> str:
+    # An address is personal data: the table keeps a keyed hash that cannot be reversed.
+    return hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256).hexdigest()
+
+
+def count_attempt(address: str, now: float | None = None) -> int:
+    """Add one lookup to the address's current window; the window's count so far."""
+    window = int((time.time() if now is None else now) // WINDOW)
+    rows = LookupWindow.objects.filter(client=_client_key(address), window=window)
+    if not rows.update(attempts=F("attempts") + 1):
+        try:
+            with transaction.atomic():
+                LookupWindow.objects.create(client=_client_key(address), window=window, attempts=1)
+        except IntegrityError:  # another process created it a moment ago
+            rows.update(attempts=F("attempts") + 1)
+        else:
+            LookupWindow.objects.filter(window__lt=window - KEEP_WINDOWS).delete()
+    return rows.values_list("attempts", flat=True).first() or 1
+
+
 def rate_limited(request) -> bool:
     """Count this attempt; True when the address has used up its attempts for the window."""
-    window = int(time.time() // WINDOW)
-    key = f"dossiers:track:{client_address(request)}:{window}"
-    cache.add(key, 0, timeout=WINDOW + 5)
-    try:
-        attempts = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=WINDOW + 5)
-        attempts = 1
-    return attempts > LIMIT
+    return count_attempt(client_address(request)) > LIMIT
 
 
 def find(code: str, pin: str) -> Dossier | None:

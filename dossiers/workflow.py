@@ -8,7 +8,7 @@ processing ends; a dossier the citizen withdrew is left out.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -28,6 +28,9 @@ from dossiers.models import (
     SupplementRequest,
 )
 from dossiers.statuses import ACCEPTED_OPEN
+
+# The furthest an apology may push the due date (form 04).
+MAX_EXTENSION = timedelta(days=365)
 
 # action: (statuses it is allowed from, status it leads to; None = status unchanged)
 TRANSITIONS: dict[str, tuple[frozenset[int], int | None]] = {
@@ -331,6 +334,12 @@ def extend(
         )
     if new_due_date is None or new_due_date <= dossier.due_date:
         errors.setdefault("new_due_date", []).append(_("The new date must be after the current due date."))
+    elif new_due_date > dossier.due_date + MAX_EXTENSION:
+        # An apology promises a date the citizen can plan for; a date years away is a typing
+        # mistake, and every page that counts working days up to it would pay for it.
+        errors.setdefault("new_due_date", []).append(
+            _("The new date must be within a year of the current due date.")
+        )
     elif not workdays.is_working_day(new_due_date, province=calendar.province_of(dossier.receiving_unit)):
         errors.setdefault("new_due_date", []).append(_("The new date must be a working day."))
     if errors:

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from communes.weekmarks import mark_weeks
 from core.admin import ReadOnlyAdmin, ReadOnlyInline
-from dossiers.personal import mask_phone
+from dossiers.personal import PersonalNumbersAdminMixin, mask_phone
 from postal.models import (
     DeliveryAttempt,
     Handover,
@@ -32,7 +32,7 @@ class DeliveryAttemptInline(ReadOnlyInline):
 
 
 @admin.register(PostalItem)
-class PostalItemAdmin(admin.ModelAdmin):
+class PostalItemAdmin(PersonalNumbersAdminMixin, admin.ModelAdmin):
     list_display = ("code", "direction", "status", "post_office", "handover_date", "target_date", "attempts")
     list_filter = ("direction", "status", "tier")
     search_fields = ("code", "dossier__code")
@@ -75,7 +75,7 @@ class HandoverAdmin(admin.ModelAdmin):
 
 
 @admin.register(PickupAppointment)
-class PickupAppointmentAdmin(admin.ModelAdmin):
+class PickupAppointmentAdmin(PersonalNumbersAdminMixin, admin.ModelAdmin):
     list_display = ("slot_start", "citizen_name", "commune", "post_office", "assigned_to", "status")
     list_filter = ("status",)
     raw_id_fields = ("commune", "procedure", "post_office", "assigned_to", "dossier", "created_by")

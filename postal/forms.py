@@ -10,14 +10,17 @@ from django.utils.translation import pgettext_lazy
 from accounts.models import Role, User
 from communes import scoping
 from communes.models import PostOffice
+from core.bounds import BoundedForm
+from dossiers.forms import MAX_DOCUMENTS, submission_field
 from dossiers.models import DeclineReason, DossierDocument, Procedure, ProcedureField, ReturnChannel
-from postal.models import DeliveryAttempt, DeliveryTier, Handover, TaskTransfer
+from dossiers.personal import mask_phone
+from postal.models import DeliveryAttempt, DeliveryTier, Handover, PickupAppointment, TaskTransfer
 
 DATE_WIDGET = forms.DateInput(attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"placeholder": "dd/mm/yyyy hh:mm"})
 
 
-class ScanForm(forms.Form):
+class ScanForm(BoundedForm):
     code = forms.CharField(
         label=_("Item code"),
         max_length=40,
@@ -33,7 +36,7 @@ class ScanForm(forms.Form):
     )
 
 
-class DeliveryForm(forms.Form):
+class DeliveryForm(BoundedForm):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=DeliveryAttempt.Outcome.choices)
     recipient_name = forms.CharField(label=_("Recipient's name"), max_length=150, required=False)
     id_checked = forms.BooleanField(label=_("Identity document checked"), required=False)
@@ -54,7 +57,7 @@ def _offices_of_unit(unit_id):
     )
 
 
-class ReturnItemForm(forms.Form):
+class ReturnItemForm(BoundedForm):
     post_office = forms.ModelChoiceField(label=_("Post office"), queryset=PostOffice.objects.none())
     tier = forms.ChoiceField(
         label=_("Delivery tier"), choices=DeliveryTier.choices, initial=DeliveryTier.LOCAL
@@ -102,7 +105,7 @@ class HandToPostForm(ReturnItemForm):
         self.fields["handover"].queryset = open_handovers
 
 
-class HandoverForm(forms.Form):
+class HandoverForm(BoundedForm):
     direction = forms.ChoiceField(label=_("Direction"), choices=Handover.Direction.choices)
     desk_unit = forms.ModelChoiceField(label=_("Desk (commune)"), queryset=None)
     post_office = forms.ModelChoiceField(label=_("Post office"), queryset=None)
@@ -120,7 +123,7 @@ class HandoverForm(forms.Form):
             self.fields["post_office"].initial = user.post_office_id
 
 
-class AddLineForm(forms.Form):
+class AddLineForm(BoundedForm):
     code = forms.CharField(
         label=_("Item code"),
         max_length=40,
@@ -132,7 +135,8 @@ class AddLineForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
 
-class IntakeForm(forms.Form):
+class IntakeForm(BoundedForm):
+    submission = submission_field()
     receiving_unit = forms.ModelChoiceField(label=_("Commune receiving the dossier"), queryset=None)
     procedure = forms.ModelChoiceField(
         label=_("Procedure"), queryset=Procedure.objects.filter(active=True, bcci_intake_allowed=True)
@@ -154,18 +158,24 @@ class IntakeForm(forms.Form):
         choices=[("", "—"), *DeclineReason.choices],
         required=False,
     )
-    postage = forms.IntegerField(label=_("Postage (VND)"), initial=0)
-    fees_collected = forms.IntegerField(label=_("Fees collected for the agency (VND)"), initial=0)
+    postage = forms.IntegerField(label=_("Postage (VND)"), initial=0, min_value=0)
+    fees_collected = forms.IntegerField(
+        label=_("Fees collected for the agency (VND)"), initial=0, min_value=0
+    )
     messages_declined = forms.BooleanField(
         label=_("The citizen does not want text messages (Zalo/SMS)"), required=False
     )
 
-    def __init__(self, *args, user: User, **kwargs):
+    def __init__(self, *args, user: User, appointment: PickupAppointment | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["receiving_unit"].queryset = scoping.communes_visible_to(user).order_by("name")
+        if appointment is not None and appointment.citizen_phone:
+            self.fields["applicant_phone"].help_text = _(
+                "Leave empty to use the phone given for the appointment (%(masked)s)."
+            ) % {"masked": mask_phone(appointment.citizen_phone)}
 
 
-class DocumentForm(forms.Form):
+class DocumentForm(BoundedForm):
     name = forms.CharField(label=_("Document"), max_length=300, required=False)
     form = forms.ChoiceField(
         label=_("Original or copy"), choices=DossierDocument.Form.choices, initial=DossierDocument.Form.COPY
@@ -173,10 +183,12 @@ class DocumentForm(forms.Form):
     count = forms.IntegerField(label=_("Copies"), min_value=1, initial=1)
 
 
-DocumentFormSet = formset_factory(DocumentForm, extra=4)
+DocumentFormSet = formset_factory(
+    DocumentForm, extra=4, max_num=MAX_DOCUMENTS, absolute_max=MAX_DOCUMENTS, validate_max=True
+)
 
 
-class AppointmentForm(forms.Form):
+class AppointmentForm(BoundedForm):
     citizen_name = forms.CharField(label=_("Citizen"), max_length=150)
     citizen_phone = forms.CharField(label=_("Phone"), max_length=15)
     address = forms.CharField(label=_("Address"), max_length=300)
@@ -204,7 +216,7 @@ class AppointmentForm(forms.Form):
             self.fields["commune"].initial = user.unit_id
 
 
-class TransferForm(forms.Form):
+class TransferForm(BoundedForm):
     unit = forms.ModelChoiceField(
         label=pgettext_lazy("postal", "Commune"),
         queryset=None,
@@ -228,6 +240,6 @@ class TransferForm(forms.Form):
         ).order_by("full_name")
 
 
-class CompleteTransferForm(forms.Form):
+class CompleteTransferForm(BoundedForm):
     done_date = forms.DateField(label=_("Date done"), widget=DATE_WIDGET)
     note = forms.CharField(label=_("Note"), max_length=300, required=False)

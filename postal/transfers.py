@@ -15,6 +15,7 @@ from accounts.models import Role, User
 from accounts.permissions import can_plan_transfers
 from communes import scoping
 from communes.models import AdministrativeUnit
+from core.bounds import check_date
 from core.events import append_event
 from dossiers.models import ProcedureField
 from postal.models import TaskTransfer
@@ -141,6 +142,9 @@ def complete_transfer(*, transfer: TaskTransfer, by: User, done_date: date, note
         raise ValidationError(_("The date done cannot be in the future."))
     if transfer.status == TaskTransfer.Status.CANCELLED:
         raise ValidationError(_("A cancelled transfer cannot be completed."))
+    if transfer.status == TaskTransfer.Status.DONE:
+        raise ValidationError(_("This transfer is already done."))
+    check_date(done_date=done_date)
     transfer.status = TaskTransfer.Status.DONE
     transfer.done_date = done_date
     if note:

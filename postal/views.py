@@ -15,7 +15,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -31,6 +30,8 @@ from accounts.permissions import (
     can_plan_transfers,
     role_required,
 )
+from core.params import date_param, int_list_param, int_param
+from dossiers import services as dossier_services
 from dossiers.personal import mask_phone
 from dossiers.selectors import dossier_for_user_or_404
 from postal import forms, offline, proofs, selectors, services, transfers
@@ -271,41 +272,61 @@ def return_item_create(request, dossier_id: int):
 @role_required(*POSTAL)
 def intake_create(request):
     appointment = None
-    if request.GET.get("appointment") or request.POST.get("appointment"):
-        appointment = selectors.appointment_for_user_or_404(
-            request.user, int(request.GET.get("appointment") or request.POST.get("appointment"))
-        )
+    raw_appointment = request.GET.get("appointment") or request.POST.get("appointment")
+    if raw_appointment:
+        appointment_id = int_param(raw_appointment)
+        if appointment_id is None:
+            raise Http404
+        appointment = selectors.appointment_for_user_or_404(request.user, appointment_id)
     initial = {}
     if appointment:
+        # The phone is never written into the page (it would be a full number on screen with no
+        # access record): left empty, the appointment's phone is used.
         initial = {
             "receiving_unit": appointment.commune_id,
             "procedure": appointment.procedure_id,
             "applicant_name": appointment.citizen_name,
-            "applicant_phone": appointment.citizen_phone,
             "applicant_address": appointment.address,
         }
-    form = forms.IntakeForm(request.POST or None, user=request.user, initial=initial)
+    form = forms.IntakeForm(request.POST or None, user=request.user, initial=initial, appointment=appointment)
     documents = forms.DocumentFormSet(request.POST or None, prefix="doc")
     if request.method == "POST" and form.is_valid() and documents.is_valid():
         data = dict(form.cleaned_data)
+        if appointment and not data.get("applicant_phone"):
+            data["applicant_phone"] = appointment.citizen_phone
         docs = [
             {"name": d["name"].strip(), "form": d["form"], "count": d["count"]}
             for d in documents.cleaned_data
             if d and d.get("name", "").strip()
         ]
+        key = data.pop("submission", None)
         try:
-            item = services.receive_bcci_dossier(
+            dossier, created = dossier_services.submit_once(
+                key=key,
                 by=request.user,
-                receiving_unit=data.pop("receiving_unit"),
-                procedure=data.pop("procedure"),
-                documents=docs,
-                appointment=appointment,
-                **data,
+                create=lambda: (
+                    services.receive_bcci_dossier(
+                        by=request.user,
+                        receiving_unit=data.pop("receiving_unit"),
+                        procedure=data.pop("procedure"),
+                        documents=docs,
+                        appointment=appointment,
+                        **data,
+                    ).dossier
+                ),
             )
         except ValidationError as error:
             _errors(request, error)
         else:
-            messages.success(request, _("Dossier received; item %(code)s.") % {"code": item.code})
+            item = dossier.postal_items.get(direction=Direction.INTAKE)
+            if created:
+                messages.success(request, _("Dossier received; item %(code)s.") % {"code": item.code})
+            else:
+                messages.info(
+                    request,
+                    _("This form was already sent: item %(code)s was received then; nothing was added.")
+                    % {"code": item.code},
+                )
             return redirect("postal:intake_slip", pk=item.pk)
     return render(
         request,
@@ -481,7 +502,7 @@ def handover_pdf(request, pk: int):
 @role_required(*HANDOVER_PARTIES)
 def appointment_list(request):
     qs = selectors.appointments_visible_to(request.user)
-    day = parse_date(request.GET.get("day", "") or "") or timezone.localdate()
+    day = date_param(request.GET.get("day")) or timezone.localdate()
     mine = request.GET.get("mine") == "1" or (
         request.user.role == Role.POSTAL_STAFF and "mine" not in request.GET
     )
@@ -543,7 +564,7 @@ def appointment_mark(request, pk: int):
 
 @role_required(*TRANSFER_PLANNERS)
 def transfer_matrix(request):
-    field_ids = [int(f) for f in request.GET.getlist("field") if f.isdigit()]
+    field_ids = int_list_param(request.GET.getlist("field"))
     columns, rows = selectors.transfer_matrix(request.user, field_ids=field_ids or None)
     return render(
         request,

@@ -8,12 +8,13 @@ from django.utils.translation import gettext_lazy as _
 
 from communes import scoping
 from communes.models import AdministrativeUnit
+from core.bounds import BoundedForm
 from reports.models import Metric
 
 PERCENT_MESSAGE = _("A target is a percentage between 0 and 100.")
 
 
-class TargetForm(forms.Form):
+class TargetForm(BoundedForm):
     unit = forms.ModelChoiceField(queryset=AdministrativeUnit.objects.none(), label=_("Unit"))
     year = forms.IntegerField(
         label=_("Year"),

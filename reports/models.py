@@ -222,6 +222,9 @@ class ComputationRun(models.Model):
     weeks_total = models.PositiveSmallIntegerField(default=0)
     weeks_done = models.PositiveSmallIntegerField(default=0)
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.PENDING)
+    # When it was last handed to the queue: a run queued much longer than its task can wait was
+    # lost with a worker, and the periodic task sends it again (reports.services.runs).
+    queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=300, blank=True)

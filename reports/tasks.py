@@ -9,6 +9,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from reports.locks import ComputationBusy
+from reports.models import ComputationRun
 from reports.services import aggregation, runs
 
 RECENT_WEEKS = 8
@@ -53,8 +54,20 @@ def process_dirty_weeks_task() -> int:
     return freshness.process_marked_weeks()
 
 
-@shared_task(name="reports.run_computation", **_OPTIONS)
-def run_computation_task(run_id: int) -> str:
-    """A recomputation a leader asked for (reports.ComputationRun), with progress."""
-    run = runs.execute_run(run_id=run_id)
+@shared_task(name="reports.run_computation", bind=True, acks_late=True, max_retries=runs.BUSY_RETRIES)
+def run_computation_task(self, run_id: int) -> str:
+    """A recomputation a leader asked for (reports.ComputationRun), with progress.
+
+    When another computation holds the lock — possibly a worker that died, whose lock lives on
+    for REPORTS_LOCK_SECONDS — each retry waits longer than the lock lives, so a retry finds it
+    expired. After the last retry the run goes back to "waiting" for the periodic task, never
+    left "queued" with nothing queued.
+    """
+    try:
+        run = runs.execute_run(run_id=run_id)
+    except ComputationBusy as busy:
+        if self.request.retries >= self.max_retries:
+            runs.give_back(run_id=run_id)
+            return ComputationRun.Status.PENDING
+        raise self.retry(exc=busy, countdown=runs.busy_retry_delay()) from None
     return run.status if run else "missing"

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
 
+from core.bounds import MAX_DATE, MIN_DATE
 from core.timezones import LOCAL_TZ
 
 _WEEK_RE = re.compile(r"^(\d{4})-?W(\d{1,2})$")
@@ -64,7 +65,7 @@ def parse_week(text: str | None) -> date:
     if not match:
         raise WeekError(_("“%(text)s” is not a week; write it as YYYY-Www, e.g. 2026-W05.") % {"text": text})
     year, week = int(match.group(1)), int(match.group(2))
-    if not 1 <= year <= 9998:
+    if not MIN_DATE.year <= year <= MAX_DATE.year - 1:
         raise WeekError(_("The year %(year)s is out of range.") % {"year": year})
     last = weeks_in_year(year)
     if not 1 <= week <= last:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.permissions import DESK, role_required
 from communes import scoping
 from communes.models import AdministrativeUnit
+from core.params import int_param
 from dossiers import calendar, services, workdays
 from dossiers.forms import (
     DocumentFormSet,
@@ -53,32 +54,44 @@ def dossier_create(request):
             ]
             data = form.cleaned_data
             try:
-                dossier = services.create_dossier(
+                dossier, created = services.submit_once(
+                    key=data.get("submission"),
                     by=user,
-                    receiving_unit=_receiving_unit(request, form),
-                    intake=services.Intake(
-                        procedure=data["procedure"],
-                        applicant_name=data["applicant_name"],
-                        applicant_phone=data["applicant_phone"],
-                        applicant_address=data["applicant_address"],
-                        applicant_id_number=data["applicant_id_number"],
-                        intake_channel=data["intake_channel"],
-                        return_channel=data["return_channel"],
-                        decline_reason=data["decline_reason"],
-                        decline_note=data["decline_note"],
-                        documents=documents,
-                        received_at=data["received_at"],
-                        messages_declined=data["messages_declined"],
+                    create=lambda: services.create_dossier(
+                        by=user,
+                        receiving_unit=_receiving_unit(request, form),
+                        intake=services.Intake(
+                            procedure=data["procedure"],
+                            applicant_name=data["applicant_name"],
+                            applicant_phone=data["applicant_phone"],
+                            applicant_address=data["applicant_address"],
+                            applicant_id_number=data["applicant_id_number"],
+                            intake_channel=data["intake_channel"],
+                            return_channel=data["return_channel"],
+                            decline_reason=data["decline_reason"],
+                            decline_note=data["decline_note"],
+                            documents=documents,
+                            received_at=data["received_at"],
+                            messages_declined=data["messages_declined"],
+                        ),
                     ),
                 )
             except ValidationError as error:
                 for message in apply_service_errors(form, error):
                     form.add_error(None, message)
             else:
-                messages.success(
-                    request,
-                    _("Dossier %(code)s logged; print the receipt for the citizen.") % {"code": dossier.code},
-                )
+                if created:
+                    messages.success(
+                        request,
+                        _("Dossier %(code)s logged; print the receipt for the citizen.")
+                        % {"code": dossier.code},
+                    )
+                else:
+                    messages.info(
+                        request,
+                        _("This form was already sent: dossier %(code)s was logged then; nothing was added.")
+                        % {"code": dossier.code},
+                    )
                 return redirect("dossiers:detail", pk=dossier.pk)
     else:
         form = IntakeForm(user=user)
@@ -143,6 +156,6 @@ def intake_preview(request):
 
 @role_required(*DESK)
 def intake_documents(request):
-    procedure = Procedure.objects.filter(pk=request.GET.get("procedure") or None, active=True).first()
+    procedure = Procedure.objects.filter(pk=int_param(request.GET.get("procedure")), active=True).first()
     formset = DocumentFormSet(prefix="documents", initial=documents_initial(procedure))
     return render(request, "dossiers/fragment_documents.html", {"formset": formset})

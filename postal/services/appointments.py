@@ -11,7 +11,9 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from communes import scoping
 from communes.models import AdministrativeUnit, PostOffice
+from core.bounds import check_date
 from dossiers.models import Procedure
+from dossiers.personal import clean_name, clean_phone
 from postal.models import (
     PickupAppointment,
 )
@@ -39,8 +41,11 @@ def book_appointment(
     offices = scoping.post_office_ids(by)
     if offices is not None and post_office.pk not in offices:
         raise ValidationError(_("This post office is outside your scope."))
+    check_date(slot_start=slot_start, slot_end=slot_end)
     if slot_end <= slot_start:
         raise ValidationError(_("The end of the time slot must be after its start."))
+    citizen_name = clean_name(citizen_name)
+    citizen_phone = clean_phone(citizen_phone)
     if not procedure.bcci_intake_allowed:
         raise ValidationError(_("This procedure cannot be received by post."))
     if assigned_to is not None and assigned_to.post_office_id != post_office.pk:

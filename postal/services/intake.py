@@ -13,6 +13,7 @@ from communes.models import AdministrativeUnit
 from core.events import append_event
 from dossiers import services as dossier_services
 from dossiers.models import IntakeChannel, Procedure, ReturnChannel
+from dossiers.personal import clean_name
 from postal import s10
 from postal.models import (
     Direction,
@@ -63,7 +64,7 @@ def receive_bcci_dossier(
         raise ValidationError(_("Your post office does not serve this commune."))
     if not procedure.bcci_intake_allowed:
         raise ValidationError(_("This procedure cannot be received by post."))
-    if not (applicant_name or "").strip():
+    if not clean_name(applicant_name):
         raise ValidationError(_("Enter the applicant's name."))
     if not documents:
         raise ValidationError(_("List at least one document handed in."))

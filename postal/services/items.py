@@ -21,6 +21,7 @@ from communes import scoping
 from communes.models import AdministrativeUnit, PostOffice
 from communes.weekmarks import mark_weeks
 from core import transitions
+from core.bounds import MAX_INT
 from core.events import append_event
 from dossiers.codes import parse_code
 from dossiers.models import Dossier, ReturnChannel, Status
@@ -129,6 +130,8 @@ def _check_amount(value: int, label: str) -> int:
         raise ValidationError(_("%(label)s must be a whole number of đồng.") % {"label": label}) from None
     if value < 0:
         raise ValidationError(_("%(label)s cannot be below zero.") % {"label": label})
+    if value > MAX_INT:
+        raise ValidationError(_("%(label)s is too large.") % {"label": label})
     return value
 
 

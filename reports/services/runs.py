@@ -7,17 +7,34 @@ the user is told, and the periodic task starts it once the broker is back.
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from reports.locks import ComputationBusy, computation_lock
+from reports.locks import ComputationBusy, computation_lock, lock_seconds
 from reports.models import ComputationRun
 from reports.services.aggregation import compute_weeks
 from reports.weeks import weeks_ending
 
 log = logging.getLogger(__name__)
+
+
+# A run's task retries this often when another computation holds the lock (reports.tasks).
+BUSY_RETRIES = 5
+
+
+def busy_retry_delay() -> int:
+    """Seconds between two tries of a busy run: longer than a dead holder's lock lives."""
+    return lock_seconds() + 1
+
+
+def queued_patience() -> timedelta:
+    """How long a queued run may wait for its task before the periodic task sends it again: its
+    task's retries, all of them, with room to spare. A run sent twice is computed twice, which
+    gives the same rows (the computation is idempotent)."""
+    return timedelta(seconds=2 * (BUSY_RETRIES + 1) * busy_retry_delay())
 
 
 # The Celery task that runs a recomputation, by its registered name: reports.tasks calls this
@@ -47,7 +64,7 @@ def enqueue(run: ComputationRun) -> bool:
         )
         return False
     ComputationRun.objects.filter(pk=run.pk, status=ComputationRun.Status.PENDING).update(
-        status=ComputationRun.Status.QUEUED, error=""
+        status=ComputationRun.Status.QUEUED, queued_at=timezone.now(), error=""
     )
     return True
 
@@ -86,7 +103,9 @@ def execute_run(*, run_id: int) -> ComputationRun | None:
     try:
         compute_weeks(mondays=mondays, progress=progress)
     except ComputationBusy:
-        ComputationRun.objects.filter(pk=run.pk).update(status=ComputationRun.Status.QUEUED)
+        ComputationRun.objects.filter(pk=run.pk).update(
+            status=ComputationRun.Status.QUEUED, queued_at=timezone.now()
+        )
         raise
     except Exception as exc:
         ComputationRun.objects.filter(pk=run.pk).update(
@@ -100,10 +119,24 @@ def execute_run(*, run_id: int) -> ComputationRun | None:
     return run
 
 
+def give_back(*, run_id: int) -> None:
+    """A run whose task gave up waiting for the lock: "waiting" again, for the periodic task."""
+    ComputationRun.objects.filter(
+        pk=run_id, status__in=(ComputationRun.Status.QUEUED, ComputationRun.Status.RUNNING)
+    ).update(status=ComputationRun.Status.PENDING, error="computation lock busy")
+
+
 def recover_abandoned() -> int:
-    """Runs left "running" by a worker that died: only one computation runs at a time, so when
-    nobody holds the computation lock, no run is really running — queue those again."""
-    stale = ComputationRun.objects.filter(status=ComputationRun.Status.RUNNING)
+    """Runs a dead worker left behind, whatever state it left them in: "running" (only one
+    computation runs at a time, so when nobody holds the lock no run is really running) or
+    "queued" for longer than any retry waits (the task was lost with its worker, or gave up) —
+    queue those again."""
+    S = ComputationRun.Status
+    stale = ComputationRun.objects.filter(
+        Q(status=S.RUNNING)
+        | Q(status=S.QUEUED, queued_at__lt=timezone.now() - queued_patience())
+        | Q(status=S.QUEUED, queued_at__isnull=True)
+    )
     if not stale.exists():
         return 0
     try:

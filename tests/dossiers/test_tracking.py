@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
 from dossiers import tracking
-
-
-@pytest.fixture(autouse=True)
-def clear_counters():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

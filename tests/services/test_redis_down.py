@@ -134,3 +134,49 @@ def test_import_killed_while_writing_leaves_nothing_and_the_job_can_be_started_a
     assert job.status == ImportJob.Status.DONE
     assert (job.created_count, job.unchanged_count) == (rows, 0)
     assert DossierCodeSequence.objects.get(pk=blocker.pk).last_number == rows
+
+
+def test_with_redis_down_as_cache_and_broker_every_page_answers_and_recompute_returns_at_once(
+    official, leader, postal_staff, make_dossier
+):
+    """Issue 14, item 7, as the production setup runs it: CACHE_URL and the broker on one Redis,
+    which is down. Pages, the public lookup (whose limit is in the database) and a leader's
+    recomputation request all answer; the request does not wait on Redis's reconnects."""
+    require_postgres()
+    import time
+
+    dossier = make_dossier()
+    redis = PrivateRedis()  # nothing listens on its port: Redis is down
+    env = {**env_for(redis.url()), "CACHE_URL": redis.url()}
+    web = Gunicorn(env, workers=1)
+    try:
+        pages = {
+            official: ["/", "/dossiers/", f"/dossiers/{dossier.pk}/", "/dossiers/new/", "/postal/handovers/"],
+            postal_staff: [
+                "/postal/scan/",
+                "/postal/appointments/",
+                "/postal/intake/",
+                "/postal/deliveries/",
+            ],
+            leader: ["/reports/", "/network/", "/postal/transfers/"],
+        }
+        for user, paths in pages.items():
+            session = Session("127.0.0.1", web.port, cookies=session_cookies(user))
+            for path in paths:
+                status, _ = session.request("GET", path)
+                assert status == 200, (path, status)
+        anonymous = Session("127.0.0.1", web.port, cookies={"csrftoken": "a" * 32})
+        status, body = anonymous.request(
+            "POST", "/track/", {"code": dossier.code, "pin": dossier.tracking_pin}
+        )
+        assert status == 200 and b"track-result" in body
+        session = Session("127.0.0.1", web.port, cookies=session_cookies(leader))
+        started = time.monotonic()
+        status, _ = session.request("POST", "/reports/recompute/", {"week": week_label(date(2026, 3, 2))})
+        took = time.monotonic() - started
+        assert status == 302
+        assert took < 5, f"the recomputation request took {took:.1f} s with Redis down"
+        assert ComputationRun.objects.get().status == ComputationRun.Status.PENDING
+    finally:
+        web.stop()
+        redis.stop()

@@ -134,3 +134,54 @@ def test_worker_killed_mid_recomputation_leaves_previous_rows_and_the_next_run_c
     aggregation.compute_weeks(mondays=mondays)
     assert _rows() == after
     assert after != before
+
+
+def test_a_leaders_run_whose_worker_was_killed_ends_done(commune, procedure, leader):
+    """Issue 14, item 2: the worker is killed in the middle of a leader's run; Celery hands the
+    task to the next worker at once, while the dead worker's lock still lives (longer than
+    Celery's default backoff of ~31 s over five retries). The run must end "done" — not stay
+    "queued" — with the periodic task running as beat runs it."""
+    require_postgres()
+    mondays = weeks_ending(aggregation.current_monday(), WEEKS)
+    _dossiers(commune, procedure, mondays, tag="C", per_week=1)
+    dead_lock_seconds = 40
+    redis = PrivateRedis()
+    redis.start()
+    env = env_for(redis.url(), REPORTS_LOCK_SECONDS=str(dead_lock_seconds))
+    worker = start_worker(env)
+    try:
+        run = ComputationRun.objects.create(
+            requested_by=leader, first_week=mondays[0], last_week=mondays[-1], weeks_total=WEEKS
+        )
+        mark = DirtyWeek.objects.create(unit=commune, week_start=mondays[-1])
+        send = f"from reports.tasks import run_computation_task as t; t.delay({run.pk})"
+        with transaction.atomic():
+            DirtyWeek.objects.select_for_update().get(pk=mark.pk)
+            manage("shell", "-c", send, env=env)
+            wait_until(
+                lambda: ComputationRun.objects.get(pk=run.pk).weeks_done >= 3,
+                timeout=60,
+                what="the recomputation to be under way",
+            )
+            os.kill(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=30)
+        assert ComputationRun.objects.get(pk=run.pk).status == ComputationRun.Status.RUNNING
+        # The redelivery, as Celery makes it for a task whose worker was lost.
+        worker = start_worker(env)
+        manage("shell", "-c", send, env=env)
+        periodic = "from reports.tasks import process_dirty_weeks_task as t; t.delay()"
+        deadline = time.monotonic() + 6 * dead_lock_seconds
+        while ComputationRun.objects.get(pk=run.pk).status != ComputationRun.Status.DONE:
+            assert time.monotonic() < deadline, (
+                f"the run is still {ComputationRun.objects.get(pk=run.pk).status} "
+                f"{6 * dead_lock_seconds} s after its worker was killed"
+            )
+            manage("shell", "-c", periodic, env=env)  # beat's 15-minute job, sped up
+            time.sleep(10)
+    finally:
+        if worker.poll() is None:
+            worker.terminate()
+            worker.wait(timeout=30)
+        redis.stop()
+    run.refresh_from_db()
+    assert run.weeks_done == WEEKS and run.finished_at is not None

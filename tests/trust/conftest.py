@@ -7,6 +7,7 @@ import pytest
 from postal.models import ItemStatus, PickupAppointment, PostalItem
 from tests.dossiers.conftest import birth_registration, civil_status, fresh_calendar, log_dossier  # noqa: F401
 from tests.postal.conftest import at, justice, make_dossier, procedure  # noqa: F401 (fixtures)
+from tests.test_access_matrix import world  # noqa: F401 (one object of every kind)
 
 PHONE = "0912345678"
 ID_NUMBER = "044090001234"

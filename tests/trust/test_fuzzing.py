@@ -14,14 +14,13 @@ from io import StringIO
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from dossiers import importing
-from dossiers.models import Dossier, DossierDocument, DossierEvent, ImportJob
+from dossiers.models import Dossier, DossierDocument, DossierEvent, ImportJob, LookupWindow
 from postal import s10
 from postal.models import ItemEvent, PostalItem
 from postal.services import valid_code
@@ -110,6 +109,7 @@ def test_intake_form_answers_every_input(client, official, birth_registration, f
         assert Dossier.objects.count() == before[0] + 1
     else:
         assert rows_counts() == before
+    if response.status_code == 200:  # 400: a NUL refused before the form (core.middleware)
         form, formset = response.context["form"], response.context["formset"]
         assert form.errors or (formset.errors and any(formset.errors)) or formset.non_form_errors()
 
@@ -250,7 +250,7 @@ def test_reports_pages_answer_every_week(client, leader, text):
         # A rejected week queues nothing: the leader is sent back with the message.
         runs = ComputationRun.objects.count()
         response = client.post(reverse("reports:recompute"), {"week": text})
-        assert response.status_code == 302
+        assert response.status_code == (400 if "\x00" in text else 302)  # NUL: core.middleware
         assert ComputationRun.objects.count() == runs
 
 
@@ -261,8 +261,8 @@ def test_reports_pages_answer_every_week(client, leader, text):
 @FUZZ
 @given(code=st.one_of(any_text, st.just("000.01.16.H44-260302-0007")), pin=st.one_of(digits, any_text))
 def test_public_lookup_answers_every_input(client, code, pin):
-    cache.clear()  # the lookup is rate limited per address; each example starts fresh
+    LookupWindow.objects.all().delete()  # the lookup is rate limited per address; each example starts fresh
     before = rows_counts()
     response = client.post(reverse("tracking:track"), {"code": code, "pin": pin})
-    assert response.status_code == 200
+    assert response.status_code == (400 if "\x00" in code + pin else 200)
     assert rows_counts() == before
