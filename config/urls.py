@@ -17,6 +17,7 @@ urlpatterns = [
     path("postal/", include("postal.urls")),
     path("reports/", include("reports.urls")),
     path("privacy/", include("privacy.urls")),
+    path("api/", include("api.urls")),
 ]
 
 if settings.DEBUG:

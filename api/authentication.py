@@ -1,0 +1,49 @@
+"""Bearer tokens of machine clients (``Authorization: Bearer pdk_…``)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
+
+from api.models import ApiClient, hash_token
+
+# Recording every use would add a write to every request; once a minute says enough.
+LAST_USE_PRECISION = timedelta(minutes=1)
+
+
+class ClientTokenAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed(_("The Authorization header must be “Bearer <token>”."))
+        try:
+            token = header[1].decode()
+        except UnicodeError:
+            raise exceptions.AuthenticationFailed(_("The token is not valid.")) from None
+        client = (
+            ApiClient.objects.select_related("user").filter(token_hash=hash_token(token)).first()
+        )
+        if client is None or not client.is_active or not client.user.is_active:
+            raise exceptions.AuthenticationFailed(_("The token is not valid or has been revoked."))
+        now = timezone.now()
+        if client.last_used_at is None or now - client.last_used_at > LAST_USE_PRECISION:
+            ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
+            client.last_used_at = now
+        client.user.api_client = client
+        return client.user, client
+
+    def authenticate_header(self, request):
+        return f'{self.keyword} realm="api"'
+
+
+def client_of(request) -> ApiClient | None:
+    """The machine client behind a request, or None for a signed-in person."""
+    auth = getattr(request, "auth", None)
+    return auth if isinstance(auth, ApiClient) else None
