@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from communes.models import AdministrativeUnit, NetworkAction, NetworkActionEvent, PostOffice, PostOfficeEvent
+from core.admin import ReadOnlyAdmin
 
 
 @admin.register(AdministrativeUnit)
@@ -19,21 +20,8 @@ class PostOfficeAdmin(admin.ModelAdmin):
     autocomplete_fields = ("commune", "parent")
 
 
-class ReadOnlyHistoryAdmin(admin.ModelAdmin):
-    """History is appended by the services and never edited, not even here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(NetworkAction)
-class NetworkActionAdmin(ReadOnlyHistoryAdmin):
+class NetworkActionAdmin(ReadOnlyAdmin):
     """Read-only too: actions change through the network pages so that every change is recorded."""
 
     list_display = ("kind", "commune", "post_office", "responsible", "due_date", "status", "completed_on")
@@ -43,7 +31,7 @@ class NetworkActionAdmin(ReadOnlyHistoryAdmin):
 
 
 @admin.register(NetworkActionEvent)
-class NetworkActionEventAdmin(ReadOnlyHistoryAdmin):
+class NetworkActionEventAdmin(ReadOnlyAdmin):
     list_display = ("at", "network_action", "action", "from_status", "to_status", "actor")
     list_filter = ("action",)
     list_select_related = (
@@ -55,7 +43,7 @@ class NetworkActionEventAdmin(ReadOnlyHistoryAdmin):
 
 
 @admin.register(PostOfficeEvent)
-class PostOfficeEventAdmin(ReadOnlyHistoryAdmin):
+class PostOfficeEventAdmin(ReadOnlyAdmin):
     list_display = ("at", "post_office", "action", "from_status", "to_status", "actor")
     list_filter = ("action",)
     search_fields = ("post_office__code",)

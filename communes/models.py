@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.models import Event
+
 
 class AdministrativeUnit(models.Model):
     """A province, a district grouping or a commune, with the dates it is valid for.
@@ -297,68 +299,14 @@ class NetworkAction(models.Model):
         return self.is_open and self.due_date < timezone.localdate()
 
 
-class AppendOnlyError(ValueError):
-    """Raised on any attempt to change or delete a history row."""
+class NetworkEvent(Event):
+    """What the network's history rows share: the event fields and from/to status."""
 
-
-class AppendOnlyQuerySet(models.QuerySet):
-    """Bulk ``update()``/``delete()`` would bypass the model guard below, so they refuse too.
-
-    ``bulk_create`` stays allowed: appending is what history is for. (Deleting the parent row in
-    bulk still cascades in the database; dossiers, items and offices are never deleted by the
-    application — their admins are read-only or without delete rights.)
-    """
-
-    def update(self, **kwargs):
-        raise AppendOnlyError(f"{self.model.__name__} rows are append-only.")
-
-    def delete(self):
-        raise AppendOnlyError(f"{self.model.__name__} rows are append-only.")
-
-    update.queryset_only = True
-    delete.queryset_only = True
-
-
-class AppendOnlyModel(models.Model):
-    """History rows are written once and never edited or deleted (healthchecks' ``Flip``)."""
-
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError(f"{type(self).__name__} rows are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError(f"{type(self).__name__} rows are append-only.")
-
-
-class NetworkEvent(AppendOnlyModel):
-    """What the network's history rows share: who, when, what, from/to status, details."""
-
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("by"),
-    )
-    at = models.DateTimeField(_("time"), default=timezone.now)
-    # e.g. "network_action.done", "post_office.updated"
-    action = models.CharField(_("action"), max_length=40)
     from_status = models.CharField(_("from status"), max_length=12, blank=True)
     to_status = models.CharField(_("to status"), max_length=12, blank=True)
-    details = models.JSONField(_("details"), default=dict, blank=True)
 
     class Meta:
         abstract = True
-
-    def __str__(self) -> str:
-        return f"{self.action} {self.at:%Y-%m-%d %H:%M}"
 
 
 class NetworkActionEvent(NetworkEvent):

@@ -29,11 +29,10 @@ from communes.models import (
     MAX_FLOOR_AREA_M2,
     AdministrativeUnit,
     NetworkAction,
-    NetworkActionEvent,
     PostOffice,
-    PostOfficeEvent,
 )
 from communes.roles import can_edit_network
+from core.events import append_event
 
 # The two-level structure (34 provinces, 3,321 communes) took effect on this day.
 REFORM_DATE = date(2025, 7, 1)
@@ -299,9 +298,9 @@ def save_post_office(
         details["fields"] = {f: _json_value(getattr(office, f)) for f in OFFICE_FIELDS}
     else:
         details["changes"] = {f: [before[f][1], _json_value(getattr(office, f))] for f in changed}
-    PostOfficeEvent.objects.create(
-        post_office=office,
-        actor=by,
+    append_event(
+        office,
+        by=by,
         action="post_office.created" if creating else "post_office.updated",
         from_status="" if creating else old_status,
         to_status=office.status,
@@ -375,13 +374,13 @@ def _check_action_place(*, by, kind: str, commune, post_office) -> Administrativ
 
 
 def _action_event(action: NetworkAction, *, by, verb: str, from_status: str = "", details=None) -> None:
-    NetworkActionEvent.objects.create(
-        network_action=action,
-        actor=by,
+    append_event(
+        action,
+        by=by,
         action=f"network_action.{verb}",
         from_status=from_status,
         to_status=action.status,
-        details=details or {},
+        details=details,
     )
 
 
@@ -536,9 +535,9 @@ def network_action_complete(
         office = PostOffice.objects.select_for_update().get(pk=office.pk)
         details["office_condition"] = [office.condition, office_condition]
         if office.condition != office_condition:
-            PostOfficeEvent.objects.create(
-                post_office=office,
-                actor=by,
+            append_event(
+                office,
+                by=by,
                 action="post_office.updated",
                 from_status=office.status,
                 to_status=office.status,

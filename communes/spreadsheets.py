@@ -20,12 +20,12 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils.exceptions import InvalidFileException
 
 from accounts import scoping
 from communes.models import AdministrativeUnit, PostOffice
 from communes.services import require_editor, save_post_office
+from core.spreadsheets import safe_cell
 
 # More rows than this is not a registry of one province: split the file.
 MAX_ROWS = 10_000
@@ -115,12 +115,7 @@ class ImportFailed(Exception):
 def _cell(sheet, value: Any) -> Any:
     if isinstance(value, bool):
         return 1 if value else 0
-    if isinstance(value, str) and value.startswith("="):
-        # Text typed as "=…" stays text: Excel must never run it as a formula.
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"
-        return cell
-    return value
+    return safe_cell(value, sheet=sheet)
 
 
 def export_post_offices(offices: Iterable[PostOffice]) -> bytes:

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     # PostDesk apps, in the order they may import each other (downward only).
+    "core",
     "accounts",
     "communes",
     "dossiers",

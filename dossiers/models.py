@@ -12,7 +12,8 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from communes.models import AdministrativeUnit, AppendOnlyModel
+from communes.models import AdministrativeUnit
+from core.models import Event
 
 
 class ProcedureField(models.Model):
@@ -348,18 +349,12 @@ class DossierDocument(models.Model):
         return self.name
 
 
-class DossierEvent(AppendOnlyModel):
+class DossierEvent(Event):
     """Append-only history: one row per change, never edited."""
 
     dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    at = models.DateTimeField(_("time"))
-    action = models.CharField(_("action"), max_length=50)
     from_status = models.PositiveSmallIntegerField(choices=Status.choices, null=True, blank=True)
     to_status = models.PositiveSmallIntegerField(choices=Status.choices, null=True, blank=True)
-    details = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("dossier event")

@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communes.models import AdministrativeUnit
+from core.events import append_event
+from core.timezones import aware
 from dossiers import workdays
 from dossiers.codes import format_code
 from dossiers.models import (
@@ -26,7 +28,6 @@ from dossiers.models import (
     Dossier,
     DossierCodeSequence,
     DossierDocument,
-    DossierEvent,
     IntakeChannel,
     Procedure,
     ReturnChannel,
@@ -90,34 +91,6 @@ def new_tracking_pin() -> str:
     return f"{secrets.randbelow(10**6):06d}"
 
 
-# --- events ----------------------------------------------------------------------------------
-
-
-def append_event(
-    *,
-    dossier: Dossier,
-    by,
-    action: str,
-    details: dict | None = None,
-    from_status: int | None = None,
-    to_status: int | None = None,
-    at: datetime | None = None,
-) -> DossierEvent:
-    """Append one row to the dossier's history (for this app and others, e.g. the postal app's
-    ``dossier.postal_return_failed``). History is never edited."""
-    if not action or "." not in action:
-        raise ValueError("event actions are namespaced, e.g. 'dossier.accepted'")
-    return DossierEvent.objects.create(
-        dossier=dossier,
-        actor=by if getattr(by, "pk", None) else None,
-        at=at or timezone.now(),
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        details=details or {},
-    )
-
-
 # --- intake ----------------------------------------------------------------------------------
 
 
@@ -149,19 +122,13 @@ class Intake:
         return workdays.due_date(self.received_at, self.procedure.processing_days)
 
 
-def _aware(moment: datetime) -> datetime:
-    if timezone.is_naive(moment):
-        return timezone.make_aware(moment, workdays.TZ)
-    return moment
-
-
 # One-stop desks keep no dossiers older than this; an earlier date is a typing error (and a year
 # like 0001 would overflow when converted to UTC).
 EARLIEST_RECEIVED = datetime(2000, 1, 1, tzinfo=workdays.TZ)
 
 
 def validate_received_at(received_at: datetime, *, now: datetime | None = None) -> datetime:
-    received_at = _aware(received_at)
+    received_at = aware(received_at)
     if received_at < EARLIEST_RECEIVED:
         raise ValidationError(
             {"received_at": _("The received date must be in the year 2000 or later.")}, code="too_old"
@@ -374,7 +341,7 @@ def create_dossier(
     )
     DossierDocument.objects.bulk_create(DossierDocument(dossier=dossier, **doc) for doc in intake.documents)
     append_event(
-        dossier=dossier,
+        dossier,
         by=by,
         action="dossier.accepted" if dossier.status == Status.ACCEPTED else "dossier.registered",
         to_status=dossier.status,

@@ -22,6 +22,7 @@ from accounts import scoping
 from accounts.models import Role
 from accounts.permissions import role_required, user_has_role
 from communes.models import AdministrativeUnit
+from core.spreadsheets import safe_row
 from dossiers import importing, printing, selectors, services, tracking, workdays, workflow
 from dossiers.forms import (
     ActionForm,
@@ -208,7 +209,7 @@ def dossier_export(request, fmt: str):
             yield "\ufeff"  # so spreadsheet programs read UTF-8
             yield writer.writerow(EXPORT_HEADER)
             for row in _export_rows(qs):
-                yield writer.writerow(row)
+                yield writer.writerow(safe_row(row))
 
         response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="ho-so-{stamp}.csv"'
@@ -219,7 +220,7 @@ def dossier_export(request, fmt: str):
     sheet = workbook.create_sheet(_("Dossiers"))
     sheet.append(EXPORT_HEADER)
     for row in _export_rows(qs):
-        sheet.append(row)
+        sheet.append(safe_row(row, sheet=sheet))
     spool = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
     workbook.save(spool)
     spool.seek(0)

@@ -20,11 +20,13 @@ import time as _time
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import holidays
 
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+from core.timezones import LOCAL_TZ, local_date  # noqa: F401 (local_date is part of this module's interface)
+
+# The local time zone and local dates come from core (re-exported here for the callers).
+TZ = LOCAL_TZ
 # Receipts after this local time start counting on the next working day.
 CUTOFF = time(15, 0)
 OVERRIDES_TTL = 60.0  # seconds
@@ -167,8 +169,3 @@ def working_days_between(a: date, b: date, *, overrides: Overrides | None = None
         if is_working_day(current, overrides=overrides):
             count += 1
     return count
-
-
-def local_date(moment: datetime) -> date:
-    """The Asia/Ho_Chi_Minh calendar day of an aware datetime."""
-    return moment.astimezone(TZ).date()

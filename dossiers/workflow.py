@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.events import append_event
+from core.timezones import aware
 from dossiers import workdays
 from dossiers.models import (
     OPEN_STATUSES,
@@ -24,7 +26,7 @@ from dossiers.models import (
     Status,
     SupplementRequest,
 )
-from dossiers.services import FUTURE_TOLERANCE, append_event
+from dossiers.services import FUTURE_TOLERANCE
 
 S = Status
 OPEN = frozenset({S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.FINANCIAL_OBLIGATION})
@@ -103,8 +105,7 @@ def can_extend(dossier: Dossier, *, today: date | None = None) -> bool:
 def _now_or(at: datetime | None) -> datetime:
     if at is None:
         return timezone.now()
-    if timezone.is_naive(at):
-        at = timezone.make_aware(at, workdays.TZ)
+    at = aware(at)
     if at > timezone.now() + FUTURE_TOLERANCE:
         raise ValidationError({"at": _("The time cannot be in the future.")}, code="future")
     return at
@@ -143,7 +144,7 @@ def _save(
     dossier.version += 1
     dossier.save(update_fields=[*dict.fromkeys(fields), "version", "updated_at"])
     append_event(
-        dossier=dossier,
+        dossier,
         by=by,
         action=event,
         from_status=from_status,

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from dossiers.personal import mask_phone
 from postal.models import (
     DeliveryAttempt,
@@ -14,33 +15,6 @@ from postal.models import (
     TaskTransfer,
     TaskTransferEvent,
 )
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyHistoryAdmin(admin.ModelAdmin):
-    """History tables can be read, never added to, changed or deleted here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ItemEventInline(ReadOnlyInline):
@@ -125,7 +99,7 @@ class TaskTransferAdmin(admin.ModelAdmin):
 
 
 @admin.register(ItemEvent)
-class ItemEventAdmin(ReadOnlyHistoryAdmin):
+class ItemEventAdmin(ReadOnlyAdmin):
     list_display = ("at", "item", "action", "from_status", "to_status", "actor")
     list_filter = ("action",)
     search_fields = ("item__code",)
@@ -134,7 +108,7 @@ class ItemEventAdmin(ReadOnlyHistoryAdmin):
 
 
 @admin.register(TaskTransferEvent)
-class TaskTransferEventAdmin(ReadOnlyHistoryAdmin):
+class TaskTransferEventAdmin(ReadOnlyAdmin):
     list_display = ("at", "transfer", "action", "actor")
     list_filter = ("action",)
     list_select_related = ("transfer", "actor")

@@ -8,7 +8,8 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from communes.models import AdministrativeUnit, AppendOnlyModel, PostOffice
+from communes.models import AdministrativeUnit, PostOffice
+from core.models import Event
 from dossiers.models import Dossier, Procedure, ProcedureField
 
 
@@ -101,18 +102,12 @@ class PostalItem(models.Model):
         return self.code
 
 
-class ItemEvent(AppendOnlyModel):
+class ItemEvent(Event):
     """Append-only history of an item: one row per scan or change."""
 
     item = models.ForeignKey(PostalItem, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    at = models.DateTimeField(_("time"))
-    action = models.CharField(_("action"), max_length=50)
     from_status = models.CharField(max_length=20, choices=ItemStatus.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=ItemStatus.choices, blank=True)
-    details = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("item event")
@@ -292,14 +287,14 @@ class ItemCodeSequence(models.Model):
     last_number = models.PositiveIntegerField(default=0)
 
 
-class TaskTransferEvent(AppendOnlyModel):
+class TaskTransferEvent(Event):
     """Append-only history of a task transfer: planned, changed, done, with who did it."""
 
     transfer = models.ForeignKey(TaskTransfer, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(_("time"))
-    action = models.CharField(_("action"), max_length=50)
-    details = models.JSONField(default=dict, blank=True)
+    # Every transfer change is made by a signed-in user.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
 
     class Meta:
         verbose_name = _("task transfer event")

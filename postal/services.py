@@ -20,6 +20,8 @@ from django.utils.translation import gettext as _
 from accounts import scoping
 from accounts.models import Role, User
 from communes.models import AdministrativeUnit, PostOffice
+from core.events import append_event
+from core.timezones import local_date
 from dossiers import services as dossier_services
 from dossiers import workdays
 from dossiers.models import Dossier, IntakeChannel, Procedure, ReturnChannel, Status
@@ -31,7 +33,6 @@ from postal.models import (
     Handover,
     HandoverLine,
     ItemCodeSequence,
-    ItemEvent,
     ItemStatus,
     PickupAppointment,
     PostalItem,
@@ -75,24 +76,14 @@ def target_days(tier: str) -> int:
     return int(overrides.get(str(tier), DEFAULT_TARGET_DAYS[tier]))
 
 
-def local_date(at: datetime) -> date:
-    return timezone.localtime(at).date()
-
-
 # --- helpers -------------------------------------------------------------------------------
 
 
 def _event(
     item: PostalItem, *, by: User | None, action: str, at=None, from_status="", to_status="", **details
 ):
-    return ItemEvent.objects.create(
-        item=item,
-        actor=by,
-        at=at or timezone.now(),
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        details=details,
+    return append_event(
+        item, by=by, action=action, at=at, from_status=from_status, to_status=to_status, details=details
     )
 
 
@@ -231,9 +222,7 @@ def create_return_item(
         created_by=by,
     )
     _event(item, by=by, action="item.created", to_status=S.CREATED, direction=Direction.RETURN)
-    dossier_services.append_event(
-        dossier=dossier, by=by, action="postal.return_item_created", details={"item": item.code}
-    )
+    append_event(dossier, by=by, action="postal.return_item_created", details={"item": item.code})
     return item
 
 
@@ -348,8 +337,8 @@ def record_delivery_attempt(
             at=at,
             notices=len(failed_days),
         )
-        dossier_services.append_event(
-            dossier=item.dossier,
+        append_event(
+            item.dossier,
             by=by,
             action="postal.returned_to_agency",
             details={"item": item.code, "notices": len(failed_days)},
@@ -591,8 +580,8 @@ def sign_handover(*, handover: Handover, by: User, at: datetime | None = None) -
             item.target_date = workdays.add_working_days(item.handover_date, target_days(item.tier))
             _move(item, S.ACCEPTED, by=by, action="item.accepted", at=at, handover=handover.number)
             item.save()
-            dossier_services.append_event(
-                dossier=item.dossier,
+            append_event(
+                item.dossier,
                 by=by,
                 action="postal.handed_to_post",
                 details={"item": item.code, "handover": handover.number},

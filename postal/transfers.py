@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 from accounts import scoping
 from accounts.models import Role, User
 from communes.models import AdministrativeUnit
+from core.events import append_event
 from dossiers.models import ProcedureField
-from postal.models import TaskTransfer, TaskTransferEvent
+from postal.models import TaskTransfer
 
 PLANNERS = (Role.POST_MANAGER, Role.LEADER)
 
@@ -39,9 +40,7 @@ def _check_staff(staff, unit: AdministrativeUnit) -> list[User]:
 
 
 def _event(transfer: TaskTransfer, by: User, action: str, **details) -> None:
-    TaskTransferEvent.objects.create(
-        transfer=transfer, actor=by, at=timezone.now(), action=action, details=details
-    )
+    append_event(transfer, by=by, action=action, details=details)
 
 
 def _field(field_id) -> ProcedureField:

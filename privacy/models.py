@@ -11,7 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from communes.models import AppendOnlyModel
+from core.models import AppendOnlyModel
 from dossiers.models import Dossier
 from postal.models import PickupAppointment, PostalItem
 

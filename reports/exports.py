@@ -17,6 +17,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from core.spreadsheets import looks_like_formula, safe_cell
 from reports.models import Metric
 from reports.rates import DASH, RATES
 from reports.selectors import UnitRow
@@ -108,14 +109,14 @@ def _csv_cell(value) -> str:
         return DASH
     if isinstance(value, Decimal):
         return f"{value:.1f}"
-    return str(value)
+    return safe_cell(str(value)) if isinstance(value, str) else str(value)
 
 
 def to_csv(report: Report) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([report.title])
-    writer.writerow([_("Unit"), report.unit_name])
+    writer.writerow([safe_cell(report.title)])
+    writer.writerow([_("Unit"), safe_cell(report.unit_name)])
     writer.writerow([_("Period"), report.period])
     writer.writerow([report.computed])
     writer.writerow(report.headers())
@@ -168,6 +169,8 @@ def to_xlsx(report: Report) -> bytes:
                     cell.number_format = "0.0%"
             else:
                 cell.value = value
+                if looks_like_formula(value):
+                    cell.data_type = "s"  # a unit name typed as "=…" stays text
             if offset == len(body):
                 cell.font = Font(bold=True)
     sheet.freeze_panes = sheet.cell(row=HEADER_ROW + 1, column=3)

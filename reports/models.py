@@ -11,7 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from communes.models import AdministrativeUnit, AppendOnlyModel
+from communes.models import AdministrativeUnit
+from core.models import AppendOnlyModel
 
 # Counters of a WeeklyRate row, in the order reports show them. Rollups and period sums add
 # exactly these fields.

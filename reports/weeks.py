@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+from core.timezones import LOCAL_TZ
+
 _WEEK_RE = re.compile(r"^(\d{4})-?W(\d{1,2})$")
 
 

@@ -6,12 +6,12 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import scoping
 from communes.models import AdministrativeUnit
-from reports.models import Metric, Target, TargetChange
+from core.events import append_event
+from reports.models import Metric, Target
 
 
 @transaction.atomic
@@ -31,7 +31,5 @@ def set_target(*, unit: AdministrativeUnit, year: int, metric: str, value: Decim
     target.value = value
     target.updated_by = by
     target.save()
-    TargetChange.objects.create(
-        target=target, actor=by, at=timezone.now(), old_value=old_value, new_value=value
-    )
+    append_event(target, by=by, history="changes", old_value=old_value, new_value=value)
     return target

@@ -10,6 +10,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from core.events import append_event
 from dossiers.models import (
     Dossier,
     DossierCodeSequence,
@@ -19,7 +20,7 @@ from dossiers.models import (
     ReturnChannel,
     Status,
 )
-from dossiers.services import append_event, next_dossier_code, record_legal_submission, return_result
+from dossiers.services import next_dossier_code, record_legal_submission, return_result
 from dossiers.workflow import TransitionNotAllowed, finish
 
 from .conftest import at
@@ -103,12 +104,12 @@ def test_return_result_before_processing_finished_is_refused(log_dossier, offici
 def test_append_event_for_other_apps(log_dossier, postal_staff):
     dossier = log_dossier()
     event = append_event(
-        dossier=dossier, by=postal_staff, action="dossier.postal_return_failed", details={"attempts": 2}
+        dossier, by=postal_staff, action="dossier.postal_return_failed", details={"attempts": 2}
     )
     assert event.details == {"attempts": 2}
     assert dossier.events.count() == 2
     with pytest.raises(ValueError):
-        append_event(dossier=dossier, by=postal_staff, action="failed")
+        append_event(dossier, by=postal_staff, action="failed")
 
 
 @pytest.mark.parametrize(

@@ -12,11 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from communes.models import (
-    AppendOnlyError,
     NetworkAction,
     NetworkActionEvent,
     PostOfficeEvent,
 )
+from core.models import AppendOnlyError
 from dossiers.models import DossierEvent
 from postal.models import ItemEvent, PostalItem, TaskTransfer, TaskTransferEvent
 from privacy.models import AnonymisedDossier, PersonalDataAccess

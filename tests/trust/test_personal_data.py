@@ -203,7 +203,7 @@ def test_leader_cannot_see_an_appointment_phone(client_for, leader, appointment)
 
 
 def test_accesses_are_read_only_rows(official, dossier):
-    from communes.models import AppendOnlyError
+    from core.models import AppendOnlyError
 
     access = PersonalDataAccess.objects.create(
         actor=official, at=dossier.received_at, field=PersonalField.APPLICANT_PHONE, dossier=dossier
