@@ -18,8 +18,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from api import webhooks, weeks
+from api import webhooks
 from api.models import ApiClient
+from communes.weekmarks import dossier_state, mark_dossiers
 from dossiers.importing import IMPORTED_FIELDS, Catalogue, check_row
 from dossiers.importing import _bump_sequences as bump_sequences  # the importer's, not a copy
 from dossiers.models import Dossier, DossierEvent
@@ -108,7 +109,7 @@ def upsert_dossiers(*, client: ApiClient, rows: list[dict], now: datetime | None
     outcomes: dict[str, Outcome] = {}
     new: list[Dossier] = []
     changed: list[tuple[Dossier, list[str], int]] = []
-    before_after: list[tuple[dict | None, dict]] = []
+    before: list[dict] = []  # the changed dossiers as they were, for the weeks they leave
     for code, fields in by_code.items():
         dossier = existing.get(code)
         if dossier is None:
@@ -125,7 +126,7 @@ def upsert_dossiers(*, client: ApiClient, rows: list[dict], now: datetime | None
         if not differences:
             outcomes[code] = Outcome(code, "unchanged", dossier.pk)
             continue
-        old = weeks.dossier_snapshot(dossier)
+        before.append(dossier_state(dossier))
         old_status = dossier.status
         for name in differences:
             setattr(dossier, name, fields[name])
@@ -134,7 +135,6 @@ def upsert_dossiers(*, client: ApiClient, rows: list[dict], now: datetime | None
         ):
             dossier.original_due_date = dossier.due_date
         changed.append((dossier, differences, old_status))
-        before_after.append((old, weeks.dossier_snapshot(dossier)))
     created = Dossier.objects.bulk_create(new, batch_size=MAX_BATCH)
     events = [
         DossierEvent(
@@ -149,7 +149,6 @@ def upsert_dossiers(*, client: ApiClient, rows: list[dict], now: datetime | None
     ]
     for dossier in created:
         outcomes[dossier.code] = Outcome(dossier.code, "created", dossier.pk)
-        before_after.append((None, weeks.dossier_snapshot(dossier)))
     for dossier, _diff, _old in changed:
         dossier.updated_at = now  # bulk_update does not touch auto_now fields
     if changed:
@@ -176,7 +175,7 @@ def upsert_dossiers(*, client: ApiClient, rows: list[dict], now: datetime | None
         )
     DossierEvent.objects.bulk_create(events, batch_size=MAX_BATCH)
     bump_sequences(created)
-    weeks.mark_dossier_changes(before_after)
+    mark_dossiers([*before, *created, *(dossier for dossier, _diff, _old in changed)])
     webhooks.announce_dossier_events(events, exclude_client=client)
     return [outcomes[fields["code"]] for fields in checked]
 

@@ -335,3 +335,19 @@ class PostOfficeEvent(NetworkEvent):
         verbose_name_plural = _("post office events")
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["post_office", "at"], name="post_office_event_idx")]
+
+
+class DirtyWeek(models.Model):
+    """A (unit, week) whose weekly figures a write changed: the next recount run
+    (``reports.process_dirty_weeks``) recomputes the week. Written only through
+    ``communes.weekmarks.mark_weeks``; it lives with the units so that every app that writes
+    dossiers, items or deliveries can mark without importing the reports."""
+
+    unit = models.ForeignKey(AdministrativeUnit, on_delete=models.CASCADE, related_name="+")
+    week_start = models.DateField()
+    marked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("week to recompute")
+        verbose_name_plural = _("weeks to recompute")
+        constraints = [models.UniqueConstraint(fields=["unit", "week_start"], name="dirty_week_unit_week")]

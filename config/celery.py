@@ -19,11 +19,13 @@ app.conf.beat_schedule = {
         "task": "reports.refresh_current_week",
         "schedule": crontab(minute="*/15"),
     },
-    # Reports: past weeks marked by late or backdated entries, and recomputations that could not
-    # be queued while the broker was down; offset from the refresh so they do not wait on its lock.
+    # Reports: the weeks writes marked, every minute, so a change reaches the dashboards within a
+    # minute even when the recount queued after the write was lost (reports/freshness.py); also
+    # recomputations that could not be queued while the broker was down. Cheap when nothing is
+    # marked: one query.
     "reports-process-dirty-weeks": {
         "task": "reports.process_dirty_weeks",
-        "schedule": crontab(minute="7,22,37,52"),
+        "schedule": crontab(minute="*"),
     },
     # Reports: last week finalised on Monday night, after Monday's late entries for it.
     "reports-finalise-previous-week": {

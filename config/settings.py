@@ -132,6 +132,11 @@ RETENTION_YEARS = env_int("RETENTION_YEARS", 5, minimum=1)
 # Lifetime of the weekly-rate computation lock; its holder renews it while it runs, so a killed
 # worker blocks the next run for at most this long.
 REPORTS_LOCK_SECONDS = env_int("REPORTS_LOCK_SECONDS", 120, minimum=2)
+# Freshness of the dashboards (reports/freshness.py): a change is recounted this many seconds
+# after the first write of a burst (the writes of the burst share one recount), and figures whose
+# changes wait longer than REPORTS_STALE_SECONDS are shown as late, with the reason.
+REPORTS_REFRESH_DELAY = env_int("REPORTS_REFRESH_DELAY", 10, minimum=0)
+REPORTS_STALE_SECONDS = env_int("REPORTS_STALE_SECONDS", 90, minimum=10)
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]

@@ -41,6 +41,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from communes.models import PostOffice
+from communes.weekmarks import mark_weeks
 from dossiers import workdays
 from dossiers.models import (
     DeclineReason,
@@ -1120,6 +1121,10 @@ def generate(*, count: int, communes, seed: int = 2026, now: datetime | None = N
     prepared.restore()
     restored = _time.monotonic()
     _advance_sequences(generator, tables)
+    # Every week of the history, in every commune written to: the next recount counts them.
+    first = date.fromordinal(generator.today - DAYS_OF_HISTORY - 7)
+    weeks = [first + timedelta(weeks=n) for n in range((generator.today - first.toordinal()) // 7 + 1)]
+    mark_weeks((commune.pk, monday) for commune in communes for monday in weeks)
     if writer.postgres:
         with connection.cursor() as cursor:
             for table in tables.values():

@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 
 from accounts import scoping
 from communes.models import AdministrativeUnit
+from communes.weekmarks import DOSSIER_FIELDS, dossier_state, mark_dossiers
 from dossiers import workdays
 from dossiers.codes import parse_code
 from dossiers.models import (
@@ -751,6 +752,7 @@ def _write_batch(job: ImportJob, rows: list[dict], now: datetime) -> tuple[int, 
     existing = {d.code: d for d in Dossier.objects.select_for_update().filter(code__in=list(by_code))}
     actor = job.created_by
     new, changed, events = [], [], []
+    before: list[dict] = []  # the changed dossiers as they were: their weeks change too
     unchanged = 0
     for code, fields in by_code.items():
         dossier = existing.get(code)
@@ -770,6 +772,7 @@ def _write_batch(job: ImportJob, rows: list[dict], now: datetime) -> tuple[int, 
         if not differences:
             unchanged += 1
             continue
+        before.append(dossier_state(dossier))
         for name in differences:
             setattr(dossier, name, fields[name])
         if dossier.original_due_date is None or (
@@ -811,6 +814,7 @@ def _write_batch(job: ImportJob, rows: list[dict], now: datetime) -> tuple[int, 
             )
     DossierEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
     _bump_sequences(created)
+    mark_dossiers([*before, *created, *(dossier for dossier, _diff in changed)])
     return len(created), len(changed), unchanged
 
 
@@ -976,8 +980,11 @@ class _PostgresBatchWriter:
                 },
             )
             created = cursor.fetchone()[0]
+            ids = [dossier_id for dossier_id, _status, _diff in changed]
+            # The changed dossiers as they were (their old weeks change too), read before the update.
+            before = list(Dossier.objects.filter(pk__in=ids).values(*DOSSIER_FIELDS)) if ids else []
             if changed:
-                cursor.execute(self.update, [[dossier_id for dossier_id, _status, _diff in changed]])
+                cursor.execute(self.update, [ids])
                 with cursor.copy(self.copy_events) as copy:
                     for dossier_id, status, differences in changed:
                         copy.write_row(
@@ -994,6 +1001,9 @@ class _PostgresBatchWriter:
             # (a test, or a caller's atomic block), where it is only a savepoint.
             cursor.execute(f"DROP TABLE {self.TABLE}")
         unchanged = len(rows) - created - len(changed) - other_unit
+        # The batch's rows as they now are (created, changed, or unchanged: marking an unchanged
+        # dossier's weeks only recounts them), and the changed ones as they were.
+        mark_dossiers([*before, *rows])
         return created, len(changed), unchanged
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communes.models import AdministrativeUnit
+from communes.weekmarks import mark_dossiers
 from core.events import append_event
 from core.timezones import aware
 from dossiers import workdays
@@ -340,6 +341,7 @@ def create_dossier(
         created_by=by if getattr(by, "pk", None) else None,
     )
     DossierDocument.objects.bulk_create(DossierDocument(dossier=dossier, **doc) for doc in intake.documents)
+    mark_dossiers([dossier])
     append_event(
         dossier,
         by=by,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from communes.weekmarks import dossier_state, mark_dossiers
 from core.events import append_event
 from core.timezones import aware
 from dossiers import workdays
@@ -122,6 +123,8 @@ def _lock(dossier: Dossier, action: str, expected_version: int | None) -> Dossie
             % {"action": ACTION_LABELS[action], "status": locked.get_status_display()},
             code="not_allowed",
         )
+    # The weeks the dossier counts in before the change: _save marks them with the new ones.
+    locked.weeks_before = dossier_state(locked)
     return locked
 
 
@@ -143,6 +146,7 @@ def _save(
     # The row is locked (select_for_update), so the increment cannot be lost.
     dossier.version += 1
     dossier.save(update_fields=[*dict.fromkeys(fields), "version", "updated_at"])
+    mark_dossiers([getattr(dossier, "weeks_before", {}), dossier])
     append_event(
         dossier,
         by=by,

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from communes.weekmarks import mark_weeks
 from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from dossiers.personal import mask_phone
 from postal.models import (
@@ -15,6 +16,7 @@ from postal.models import (
     TaskTransfer,
     TaskTransferEvent,
 )
+from postal.services import item_weeks
 
 
 class ItemEventInline(ReadOnlyInline):
@@ -44,6 +46,13 @@ class PostalItemAdmin(admin.ModelAdmin):
     @admin.display(description=_("recipient phone"))
     def masked_recipient_phone(self, obj):
         return mask_phone(obj.recipient_phone)
+
+    def save_model(self, request, obj, form, change):
+        # An edit here can move a delivered item to another dossier or change its target date:
+        # the weeks it counted in before and after are recounted.
+        before = PostalItem.objects.filter(pk=obj.pk).first() if change else None
+        super().save_model(request, obj, form, change)
+        mark_weeks(item_weeks(before) | item_weeks(obj))
 
 
 class HandoverLineInline(ReadOnlyInline):

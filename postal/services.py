@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts import scoping
 from accounts.models import Role, User
 from communes.models import AdministrativeUnit, PostOffice
+from communes.weekmarks import mark_weeks
 from core.events import append_event
 from core.timezones import local_date
 from dossiers import services as dossier_services
@@ -33,6 +34,7 @@ from postal.models import (
     Handover,
     HandoverLine,
     ItemCodeSequence,
+    ItemEvent,
     ItemStatus,
     PickupAppointment,
     PostalItem,
@@ -63,6 +65,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.RETURNED_TO_SENDER: frozenset(),
     S.CANCELLED: frozenset(),
 }
+# Item statuses the weekly figures count (reports: items delivered, returned to the agency).
+COUNTED_STATUSES = frozenset({S.DELIVERED, S.RETURNED_TO_SENDER})
 FINAL_STATUSES = frozenset({S.DELIVERED, S.RETURNED_TO_SENDER, S.CANCELLED})
 # Statuses in which a return item is with the post and may be delivered.
 DELIVERABLE = frozenset({S.ACCEPTED, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERY_FAILED})
@@ -103,7 +107,30 @@ def _move(item: PostalItem, to_status: str, *, by: User | None, action: str, at=
     from_status = item.status
     item.status = to_status
     item.version += 1
-    _event(item, by=by, action=action, at=at, from_status=from_status, to_status=to_status, **details)
+    event = _event(item, by=by, action=action, at=at, from_status=from_status, to_status=to_status, **details)
+    if to_status in COUNTED_STATUSES and item.direction == Direction.RETURN:
+        # Deliveries and returns to the agency are counted in the week they happen.
+        mark_weeks({(_unit_of(item), event.at)})
+
+
+def _unit_of(item: PostalItem | None) -> int | None:
+    if item is None or item.dossier_id is None:
+        return None
+    return Dossier.objects.filter(pk=item.dossier_id).values_list("receiving_unit_id", flat=True).first()
+
+
+def item_weeks(item: PostalItem | None) -> set[tuple[int | None, datetime]]:
+    """The (unit, moment) pairs a result item counts in: its delivery and its return to the
+    agency (for communes.weekmarks.mark_weeks)."""
+    if item is None or item.direction != Direction.RETURN:
+        return set()
+    unit = _unit_of(item)
+    moments = set(
+        ItemEvent.objects.filter(item_id=item.pk, to_status=S.RETURNED_TO_SENDER).values_list("at", flat=True)
+    )
+    if item.delivered_at is not None:
+        moments.add(item.delivered_at)
+    return {(unit, moment) for moment in moments}
 
 
 def _check_amount(value: int, label: str) -> int:

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.utils import timezone
 
-from reports.models import COUNTERS, ComputationRun, ComputedWeek, DirtyWeek, Target, TargetChange, WeeklyRate
+from communes.models import DirtyWeek
+from reports.models import COUNTERS, ComputationRun, ComputedWeek, Target, TargetChange, WeeklyRate
 
 
 @admin.register(WeeklyRate)

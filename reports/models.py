@@ -181,20 +181,6 @@ class TargetChange(AppendOnlyModel):
         ordering = ["at", "id"]
 
 
-class DirtyWeek(models.Model):
-    """A (unit, week) whose counts changed after the week was computed (a late or backdated
-    entry); the next processing run recomputes the week."""
-
-    unit = models.ForeignKey(AdministrativeUnit, on_delete=models.CASCADE, related_name="+")
-    week_start = models.DateField()
-    marked_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("week to recompute")
-        verbose_name_plural = _("weeks to recompute")
-        constraints = [models.UniqueConstraint(fields=["unit", "week_start"], name="dirty_week_unit_week")]
-
-
 class ComputationRun(models.Model):
     """A recomputation somebody asked for: what it covers, how far it got, how it ended."""
 

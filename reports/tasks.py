@@ -44,11 +44,13 @@ def recompute_recent_weeks_task(weeks: int = RECENT_WEEKS) -> int:
 
 @shared_task(name="reports.process_dirty_weeks", **_OPTIONS)
 def process_dirty_weeks_task() -> int:
-    """Past weeks marked by late or backdated changes; also queues recomputations that could
-    not be queued while the broker was down."""
+    """The weeks writes marked (reports/freshness.py queues it a few seconds after a burst of
+    writes, the beat every minute); also queues recomputations that could not be queued while
+    the broker was down."""
+    from reports import freshness
+
     runs.resend_pending()
-    weeks = aggregation.dirty_weeks()
-    return aggregation.compute_weeks(mondays=weeks) if weeks else 0
+    return freshness.process_marked_weeks()
 
 
 @shared_task(name="reports.run_computation", **_OPTIONS)

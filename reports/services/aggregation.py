@@ -21,11 +21,11 @@ from django.db.models import Case, Count, DateTimeField, F, Func, IntegerField, 
 from django.db.models.functions import Greatest, Least, TruncDate
 from django.utils import timezone
 
-from communes.models import AdministrativeUnit
+from communes.models import AdministrativeUnit, DirtyWeek
 from dossiers.models import Dossier, IntakeChannel, ReturnChannel, Status, Timeliness
 from postal.models import Direction, ItemEvent, ItemStatus, PostalItem
 from reports.locks import computation_lock
-from reports.models import COUNTERS, DECLINE_COUNTERS, ComputedWeek, DirtyWeek, WeeklyRate
+from reports.models import COUNTERS, DECLINE_COUNTERS, ComputedWeek, WeeklyRate
 from reports.weeks import LOCAL_TZ, week_bounds, week_of
 
 log = logging.getLogger(__name__)

@@ -12,12 +12,11 @@ from django.core.management import CommandError, call_command
 from django.utils import translation
 
 from dossiers.models import Dossier
-from postal.models import ItemEvent, PostalItem
 from reports import tasks
 from reports.locks import ComputationBusy, computation_lock
-from reports.models import COUNTERS, ComputationRun, DirtyWeek, WeeklyRate
+from reports.models import COUNTERS, ComputationRun, WeeklyRate
 from reports.services import runs
-from tests.reports.conftest import dossier, item, local, returned_to_sender_event
+from tests.reports.conftest import dossier, local
 
 pytestmark = pytest.mark.django_db
 
@@ -101,70 +100,6 @@ def test_a_busy_lock_makes_the_task_retry(frozen, db, monkeypatch):
     assert len(calls) == 1
     assert tasks.refresh_current_week_task.max_retries == 5
     assert tasks.refresh_current_week_task.acks_late is True
-
-
-def test_a_change_to_an_old_dossier_marks_its_weeks_and_the_task_recomputes_them(frozen, procedure, commune):
-    old = Dossier.objects.create(**_fields(procedure, commune, received_at=local(2026, 1, 6)))
-    # Created now with a backdated receipt: its week is marked, the current week is not.
-    assert set(DirtyWeek.objects.values_list("unit_id", "week_start")) == {(commune.pk, OLD_WEEK)}
-    tasks.process_dirty_weeks_task.delay()
-    assert not DirtyWeek.objects.exists()
-    assert WeeklyRate.objects.get(unit=commune, week_start=OLD_WEEK).received == 1
-
-    old = Dossier.objects.get(pk=old.pk)
-    old.return_channel = "bcci"
-    old.status = 10
-    old.finished_at = local(2026, 1, 7)
-    old.timeliness = "early"
-    old.returned_at = local(2026, 1, 13)
-    old.save()
-    assert set(DirtyWeek.objects.values_list("week_start", flat=True)) == {OLD_WEEK, date(2026, 1, 12)}
-    tasks.process_dirty_weeks_task.delay()
-    assert WeeklyRate.objects.get(unit=commune, week_start=OLD_WEEK).finished_early == 1
-    assert WeeklyRate.objects.get(unit=commune, week_start=date(2026, 1, 12)).returned_bcci == 1
-
-
-def test_an_ordinary_change_this_week_marks_nothing(frozen, procedure, commune, django_assert_num_queries):
-    fresh = Dossier.objects.create(**_fields(procedure, commune, received_at=local(2026, 3, 17)))
-    fresh = Dossier.objects.get(pk=fresh.pk)
-    fresh.status = 9
-    fresh.finished_at = local(2026, 3, 18, 9)
-    fresh.timeliness = "early"
-    with django_assert_num_queries(1):  # the UPDATE only
-        fresh.save()
-    assert not DirtyWeek.objects.exists()
-
-
-def test_an_overdue_dossier_closed_late_marks_the_weeks_it_was_counted_overdue(frozen, procedure, commune):
-    d = Dossier.objects.create(
-        **_fields(procedure, commune, received_at=local(2026, 2, 2), due_date=date(2026, 2, 4))
-    )
-    DirtyWeek.objects.all().delete()
-    # Entered late: it was in fact finished on 05/02, so it was never overdue at a week's end.
-    d.status = 9
-    d.finished_at = local(2026, 2, 5)
-    d.timeliness = "late"
-    d.save()
-    marked = set(DirtyWeek.objects.values_list("week_start", flat=True))
-    assert date(2026, 2, 2) in marked  # finished that week
-    assert date(2026, 3, 2) in marked  # was counted overdue at the end of that week
-    assert THIS_WEEK not in marked
-
-
-def test_late_deliveries_and_returns_to_the_agency_mark_their_week(frozen, procedure, commune, post_office):
-    parent = Dossier.objects.create(**_fields(procedure, commune, received_at=local(2026, 3, 17)))
-    posted = PostalItem.objects.bulk_create([item(parent, post_office)])[0]
-    posted = PostalItem.objects.get(pk=posted.pk)
-    posted.status = "delivered"
-    posted.recipient_name = "Nguyễn Văn A"
-    posted.id_checked = True
-    posted.delivered_at = local(2026, 3, 12, 15)  # recorded a week late
-    posted.save()
-    ItemEvent.objects.create(**_event_fields(returned_to_sender_event(posted, local(2026, 2, 24))))
-    assert set(DirtyWeek.objects.values_list("unit_id", "week_start")) == {
-        (commune.pk, LAST_WEEK),
-        (commune.pk, date(2026, 2, 23)),
-    }
 
 
 def test_a_requested_run_records_its_progress(frozen, leader, procedure, commune):

@@ -22,8 +22,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--weeks", type=int, default=1, help=f"how many weeks ending with --week (1–{MAX_WEEKS})"
         )
+        parser.add_argument(
+            "--dirty",
+            action="store_true",
+            help="instead, the weeks writes have marked (what reports.process_dirty_weeks runs)",
+        )
 
-    def handle(self, *args, week=None, weeks=1, **options):
+    def handle(self, *args, week=None, weeks=1, dirty=False, **options):
+        if dirty:
+            self._dirty()
+            return
         try:
             last = parse_week(week) if week is not None else current_monday()
         except WeekError as exc:
@@ -41,3 +49,19 @@ class Command(BaseCommand):
             f"Weekly rates computed for {week_label(mondays[0])} to {week_label(mondays[-1])}: "
             f"{len(mondays)} weeks, {rows} rows."
         )
+
+    def _dirty(self) -> None:
+        from reports import freshness
+        from reports.services.aggregation import dirty_weeks
+
+        mondays = dirty_weeks()
+        try:
+            rows = freshness.process_marked_weeks()
+        except ComputationBusy as exc:
+            raise CommandError(
+                "Another computation of the weekly rates is running; try again later."
+            ) from exc
+        labels = ", ".join(week_label(monday) for monday in mondays[:10]) + (
+            " …" if len(mondays) > 10 else ""
+        )
+        self.stdout.write(f"Marked weeks recomputed: {len(mondays)} ({labels or 'none'}), {rows} rows.")
