@@ -12,7 +12,16 @@ class ApiClientAdmin(admin.ModelAdmin):
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "token_prefix"]
     readonly_fields = ["user", "token_prefix", "created_at", "last_used_at", "revoked_at"]
-    fields = ["name", "user", "scopes", "rate_per_minute", "token_prefix", "created_at", "last_used_at", "revoked_at"]
+    fields = [
+        "name",
+        "user",
+        "scopes",
+        "rate_per_minute",
+        "token_prefix",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
     actions = ["revoke"]
 
     def has_add_permission(self, request):
@@ -29,7 +38,8 @@ class ApiClientAdmin(admin.ModelAdmin):
             client.revoke()
             count += 1
         self.message_user(
-            request, ngettext("%(count)d client revoked.", "%(count)d clients revoked.", count) % {"count": count}
+            request,
+            ngettext("%(count)d client revoked.", "%(count)d clients revoked.", count) % {"count": count},
         )
 
 
@@ -60,7 +70,15 @@ class AttemptInline(admin.TabularInline):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
-    list_display = ["message_id", "event_type", "subscription", "status", "attempts", "created_at", "next_attempt_at"]
+    list_display = [
+        "message_id",
+        "event_type",
+        "subscription",
+        "status",
+        "attempts",
+        "created_at",
+        "next_attempt_at",
+    ]
     list_filter = ["status", "event_type"]
     search_fields = ["message_id", "subscription__client__name"]
     readonly_fields = [

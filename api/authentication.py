@@ -27,9 +27,7 @@ class ClientTokenAuthentication(authentication.BaseAuthentication):
             token = header[1].decode()
         except UnicodeError:
             raise exceptions.AuthenticationFailed(_("The token is not valid.")) from None
-        client = (
-            ApiClient.objects.select_related("user").filter(token_hash=hash_token(token)).first()
-        )
+        client = ApiClient.objects.select_related("user").filter(token_hash=hash_token(token)).first()
         if client is None or not client.is_active or not client.user.is_active:
             raise exceptions.AuthenticationFailed(_("The token is not valid or has been revoked."))
         now = timezone.now()

@@ -86,7 +86,8 @@ def check_rows(*, client: ApiClient, rows: list[dict], now: datetime) -> list[di
                 RowError(
                     index,
                     fields["code"],
-                    _("ma_ho_so %(code)s already belongs to a dossier of another unit.") % {"code": fields["code"]},
+                    _("ma_ho_so %(code)s already belongs to a dossier of another unit.")
+                    % {"code": fields["code"]},
                 )
             )
     if errors:

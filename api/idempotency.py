@@ -63,14 +63,16 @@ def idempotent(handler):
                         422,
                         "idempotency-key-reused",
                         _("This Idempotency-Key was used for another request."),
-                        _("Use a new key for every new request; repeat a key only to resend the same request."),
+                        _("Use a new key for every new request; repeat a key only to resend it."),
                     ) from None
                 replay = Response(record.body, status=record.status_code)
                 replay["Idempotent-Replayed"] = "true"
                 return replay
             response = handler(view, request, *args, **kwargs)
             record.status_code = response.status_code
-            record.body = json.loads(JSONRenderer().render(response.data)) if response.data is not None else None
+            record.body = (
+                json.loads(JSONRenderer().render(response.data)) if response.data is not None else None
+            )
             record.save(update_fields=["status_code", "body"])
             return response
 

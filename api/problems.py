@@ -30,7 +30,9 @@ class Problem(exceptions.APIException):
         super().__init__(detail or title)
 
 
-def problem_response(request, *, status_code: int, kind: str, title: str, detail: str = "", **extra) -> Response:
+def problem_response(
+    request, *, status_code: int, kind: str, title: str, detail: str = "", **extra
+) -> Response:
     body = {
         "type": TYPE_BASE + kind,
         "title": str(title),
@@ -64,7 +66,12 @@ def exception_handler(exc, context):
     request = context.get("request")
     if isinstance(exc, Problem):
         return problem_response(
-            request, status_code=exc.status_code, kind=exc.kind, title=exc.title, detail=str(exc.detail), **exc.extra
+            request,
+            status_code=exc.status_code,
+            kind=exc.kind,
+            title=exc.title,
+            detail=str(exc.detail),
+            **exc.extra,
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -96,21 +103,33 @@ def exception_handler(exc, context):
             status_code=429,
             kind="rate-limited",
             title=_("Too many requests."),
-            detail=_("This client sent more requests than its limit per minute. Try again in %(seconds)d seconds.")
+            detail=_(
+                "This client sent more requests than its limit per minute. Try again in %(seconds)d seconds."
+            )
             % {"seconds": int(exc.wait or 60)},
         )
         response["Retry-After"] = str(int(exc.wait or 60))
         return response
     known = {
-        exceptions.NotAuthenticated: ("unauthenticated", _("Authentication is required."),
-                                      _("Send a client token as “Authorization: Bearer <token>”.")),
+        exceptions.NotAuthenticated: (
+            "unauthenticated",
+            _("Authentication is required."),
+            _("Send a client token as “Authorization: Bearer <token>”."),
+        ),
         exceptions.AuthenticationFailed: ("unauthenticated", _("Authentication failed."), None),
         exceptions.PermissionDenied: ("forbidden", _("Not allowed."), None),
-        exceptions.NotFound: ("not-found", _("Not found."),
-                              _("Nothing with this identifier exists in your scope.")),
+        exceptions.NotFound: (
+            "not-found",
+            _("Not found."),
+            _("Nothing with this identifier exists in your scope."),
+        ),
         exceptions.MethodNotAllowed: ("method-not-allowed", _("Method not allowed."), None),
         exceptions.ParseError: ("malformed", _("The request body cannot be read."), None),
-        exceptions.UnsupportedMediaType: ("unsupported-media-type", _("Send the body as application/json."), None),
+        exceptions.UnsupportedMediaType: (
+            "unsupported-media-type",
+            _("Send the body as application/json."),
+            None,
+        ),
         exceptions.NotAcceptable: ("not-acceptable", _("The requested format is not available."), None),
     }
     for cls, (kind, title, detail) in known.items():

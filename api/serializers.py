@@ -28,7 +28,9 @@ class DossierRowSerializer(serializers.Serializer):
     def get_fields(self):
         return {
             name: serializers.CharField(
-                required=name in REQUIRED and name != "ma_ho_so", allow_blank=True, help_text=_HELP.get(name, "")
+                required=name in REQUIRED and name != "ma_ho_so",
+                allow_blank=True,
+                help_text=_HELP.get(name, ""),
             )
             for name in COLUMNS
         }
@@ -57,7 +59,9 @@ class DossierSerializer(serializers.Serializer):
     applicant_name = serializers.CharField()
     applicant_phone = serializers.SerializerMethodField()
     applicant_address = serializers.CharField()
-    applicant_id_number = serializers.SerializerMethodField(help_text="Masked unless the token has dossiers:personal.")
+    applicant_id_number = serializers.SerializerMethodField(
+        help_text="Masked unless the token has dossiers:personal."
+    )
     intake_channel = serializers.IntegerField()
     return_channel = serializers.CharField()
     decline_reason = serializers.CharField()
@@ -79,7 +83,9 @@ class DossierSerializer(serializers.Serializer):
         return dossier.applicant_phone if self._personal() else mask_phone(dossier.applicant_phone)
 
     def get_applicant_id_number(self, dossier) -> str:
-        return dossier.applicant_id_number if self._personal() else mask_id_number(dossier.applicant_id_number)
+        return (
+            dossier.applicant_id_number if self._personal() else mask_id_number(dossier.applicant_id_number)
+        )
 
 
 class DossierEventSerializer(serializers.Serializer):
@@ -114,10 +120,14 @@ class RecipientSerializer(serializers.Serializer):
 
 
 class TrackingEventSerializer(serializers.Serializer):
-    event_id = serializers.CharField(max_length=100, help_text="The carrier's own id; a repeated id is ignored.")
+    event_id = serializers.CharField(
+        max_length=100, help_text="The carrier's own id; a repeated id is ignored."
+    )
     kind = serializers.ChoiceField(choices=list(KINDS))
     at = serializers.DateTimeField(help_text="When it happened at the carrier (ISO 8601 with offset).")
-    reason = serializers.ChoiceField(choices=FAILURE_REASONS, required=False, help_text="For delivery_failed.")
+    reason = serializers.ChoiceField(
+        choices=FAILURE_REASONS, required=False, help_text="For delivery_failed."
+    )
     recipient = RecipientSerializer(required=False, help_text="For delivered.")
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
@@ -133,7 +143,9 @@ class WeekRowSerializer(serializers.Serializer):
     week = serializers.CharField(help_text="YYYY-Www")
     week_start = serializers.DateField()
     counts = serializers.DictField(child=serializers.IntegerField())
-    rates = serializers.DictField(child=serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True))
+    rates = serializers.DictField(
+        child=serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True)
+    )
 
 
 class WeeklyRatesSerializer(serializers.Serializer):

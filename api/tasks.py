@@ -37,5 +37,7 @@ def forget_idempotency_keys_task() -> int:
     """Keys are honoured for a week, like most payment APIs; older records are deleted."""
     from api.models import IdempotencyRecord
 
-    deleted, _detail = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - IDEMPOTENCY_KEEP).delete()
+    deleted, _detail = IdempotencyRecord.objects.filter(
+        created_at__lt=timezone.now() - IDEMPOTENCY_KEEP
+    ).delete()
     return deleted

@@ -118,7 +118,9 @@ def record_event(
     seen = _duplicate(client, event_id, item, kind)
     if seen is not None:
         return seen, False
-    latest = CarrierEvent.objects.filter(item=item, outcome=Outcome.APPLIED).aggregate(latest=Max("at"))["latest"]
+    latest = CarrierEvent.objects.filter(item=item, outcome=Outcome.APPLIED).aggregate(latest=Max("at"))[
+        "latest"
+    ]
     outcome = decide(item, kind, at, latest)
     details = {"reason": reason} if reason else {}
     if outcome == Outcome.APPLIED:
@@ -126,14 +128,22 @@ def record_event(
     try:
         with transaction.atomic():
             event = CarrierEvent.objects.create(
-                client=client, event_id=event_id, item=item, kind=kind, at=at, outcome=outcome, details=details
+                client=client,
+                event_id=event_id,
+                item=item,
+                kind=kind,
+                at=at,
+                outcome=outcome,
+                details=details,
             )
     except IntegrityError:  # the same id for another item arrived at the same time
         raise EventConflict from None
     return event, True
 
 
-def _apply(*, item: PostalItem, by, kind: str, at: datetime, reason: str, recipient: Recipient | None, note: str):
+def _apply(
+    *, item: PostalItem, by, kind: str, at: datetime, reason: str, recipient: Recipient | None, note: str
+):
     note = note or _("Carrier event")
     if kind in ("in_transit", "out_for_delivery"):
         postal_services.scan_item(item=item, by=by, to_status=KINDS[kind], note=note)
@@ -161,7 +171,8 @@ def _apply(*, item: PostalItem, by, kind: str, at: datetime, reason: str, recipi
         return {}
     if kind == "accepted":
         raise ValidationError(
-            _("Item %(code)s has not been handed to the post on a signed handover record yet.") % {"code": item.code}
+            _("Item %(code)s has not been handed to the post on a signed handover record yet.")
+            % {"code": item.code}
         )
     # returned_to_sender: only the two-notice rule sends a result back to the agency.
     raise ValidationError(

@@ -128,11 +128,18 @@ class DossierView(ApiView):
             (outcome,) = dossier_sync.upsert_dossiers(client=client_of(request), rows=[row])
         except dossier_sync.RowsRejected as rejected:
             raise _invalid_rows(rejected.errors) from None
-        dossier = dossiers_visible_to(request.user).select_related("procedure", "receiving_unit").get(
-            pk=outcome.dossier_id
+        dossier = (
+            dossiers_visible_to(request.user)
+            .select_related("procedure", "receiving_unit")
+            .get(pk=outcome.dossier_id)
         )
-        body = {**DossierSerializer(dossier, context={"personal": _personal(request)}).data, "result": outcome.result}
-        return Response(body, status=status.HTTP_201_CREATED if outcome.result == "created" else status.HTTP_200_OK)
+        body = {
+            **DossierSerializer(dossier, context={"personal": _personal(request)}).data,
+            "result": outcome.result,
+        }
+        return Response(
+            body, status=status.HTTP_201_CREATED if outcome.result == "created" else status.HTTP_200_OK
+        )
 
 
 class DossierBatchView(ApiView):
@@ -149,7 +156,9 @@ class DossierBatchView(ApiView):
         data = _row(request.data)
         rows = data.get("dossiers")
         if not isinstance(rows, list) or not rows:
-            raise Problem(400, "invalid-body", _("The request body is not valid."), _("Send {\"dossiers\": [ … ]}."))
+            raise Problem(
+                400, "invalid-body", _("The request body is not valid."), _('Send {"dossiers": [ … ]}.')
+            )
         if len(rows) > dossier_sync.MAX_BATCH:
             raise Problem(
                 413,
@@ -159,7 +168,9 @@ class DossierBatchView(ApiView):
                 % {"max": dossier_sync.MAX_BATCH, "count": len(rows)},
             )
         if not all(isinstance(row, dict) for row in rows):
-            raise Problem(400, "invalid-body", _("The request body is not valid."), _("Each dossier is a JSON object."))
+            raise Problem(
+                400, "invalid-body", _("The request body is not valid."), _("Each dossier is a JSON object.")
+            )
         try:
             outcomes = dossier_sync.upsert_dossiers(client=client_of(request), rows=rows)
         except dossier_sync.RowsRejected as rejected:
@@ -184,7 +195,9 @@ def _decode_cursor(text: str) -> tuple[datetime, int]:
             raise ValueError
         return parsed, int(pk)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise Problem(400, "invalid-cursor", _("The cursor is not valid."), _("Pass next_cursor exactly as received.")) from None
+        raise Problem(
+            400, "invalid-cursor", _("The cursor is not valid."), _("Pass next_cursor exactly as received.")
+        ) from None
 
 
 def _moment(text: str, name: str) -> datetime:
@@ -194,7 +207,8 @@ def _moment(text: str, name: str) -> datetime:
             400,
             "invalid-parameter",
             _("A query parameter is not valid."),
-            _("%(name)s must be a date and time in ISO 8601, e.g. 2026-11-20T08:00:00+07:00.") % {"name": name},
+            _("%(name)s must be a date and time in ISO 8601, e.g. 2026-11-20T08:00:00+07:00.")
+            % {"name": name},
         )
     return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=workdays.TZ)
 
@@ -205,7 +219,9 @@ class DossierListView(ApiView):
     @extend_schema(
         summary="Dossiers changed since a time, oldest change first, by cursor",
         parameters=[
-            OpenApiParameter("updated_since", OpenApiTypes.DATETIME, description="Only dossiers changed at or after."),
+            OpenApiParameter(
+                "updated_since", OpenApiTypes.DATETIME, description="Only dossiers changed at or after."
+            ),
             OpenApiParameter("cursor", OpenApiTypes.STR, description="next_cursor of the previous page."),
             OpenApiParameter("limit", OpenApiTypes.INT, description=f"Page size, at most {MAX_PAGE_SIZE}."),
             OpenApiParameter("unit", OpenApiTypes.STR, description="Only this commune (code)."),
@@ -254,7 +270,9 @@ class ItemEventsView(ApiView):
         item = tracking.item_for_client(client_of(request), code)
         recipient = tracking.Recipient(**data["recipient"]) if data.get("recipient") else None
         if data["at"] > timezone.now() + timedelta(minutes=10):
-            raise Problem(422, "event-in-future", _("The event time is in the future."), _("Check the carrier's clock."))
+            raise Problem(
+                422, "event-in-future", _("The event time is in the future."), _("Check the carrier's clock.")
+            )
         try:
             event, new = tracking.record_event(
                 client=client_of(request),
@@ -271,12 +289,17 @@ class ItemEventsView(ApiView):
                 409,
                 "event-id-conflict",
                 _("This event id was already used for another event."),
-                _("Event ids must be unique per carrier: %(id)s was sent before for a different item or kind.")
+                _("Event ids are unique per carrier: %(id)s was sent before for another item or kind.")
                 % {"id": data["event_id"]},
             ) from None
         item.refresh_from_db(fields=["status"])
         return Response(
-            {"event_id": event.event_id, "outcome": event.outcome, "duplicate": not new, "item_status": item.status},
+            {
+                "event_id": event.event_id,
+                "outcome": event.outcome,
+                "duplicate": not new,
+                "item_status": item.status,
+            },
             status=status.HTTP_201_CREATED if new else status.HTTP_200_OK,
         )
 
@@ -287,8 +310,15 @@ class WeeklyRatesView(ApiView):
     @extend_schema(
         summary="Weekly counts and rates of a unit (docs/reports.md)",
         parameters=[
-            OpenApiParameter("unit", OpenApiTypes.STR, required=True, description="Unit code (commune, district, province)."),
-            OpenApiParameter("from", OpenApiTypes.STR, description="First week, YYYY-Www (default: 7 weeks before `to`)."),
+            OpenApiParameter(
+                "unit",
+                OpenApiTypes.STR,
+                required=True,
+                description="Unit code (commune, district, province).",
+            ),
+            OpenApiParameter(
+                "from", OpenApiTypes.STR, description="First week, YYYY-Www (default: 7 weeks before `to`)."
+            ),
             OpenApiParameter("to", OpenApiTypes.STR, description="Last week, YYYY-Www (default: this week)."),
         ],
         responses={200: WeeklyRatesSerializer},
@@ -297,7 +327,9 @@ class WeeklyRatesView(ApiView):
         params = request.query_params
         unit = AdministrativeUnit.objects.filter(code=params.get("unit", "")).first()
         if unit is None:
-            raise Problem(404, "not-found", _("Not found."), _("No unit with this code exists in your scope."))
+            raise Problem(
+                404, "not-found", _("Not found."), _("No unit with this code exists in your scope.")
+            )
         scoping.ensure_unit_in_scope(request.user, unit.pk)
         try:
             last = parse_week(params["to"]) if params.get("to") else week_of(timezone.now())
@@ -305,7 +337,9 @@ class WeeklyRatesView(ApiView):
         except WeekError as exc:
             raise Problem(400, "invalid-parameter", _("A query parameter is not valid."), str(exc)) from None
         if first > last:
-            raise Problem(400, "invalid-parameter", _("A query parameter is not valid."), _("“from” is after “to”."))
+            raise Problem(
+                400, "invalid-parameter", _("A query parameter is not valid."), _("“from” is after “to”.")
+            )
         if (last - first).days // 7 + 1 > MAX_WEEKS:
             raise Problem(
                 400,
@@ -335,7 +369,10 @@ def _week_row(monday, counts: dict) -> dict:
         "week": week_label(monday),
         "week_start": monday,
         "counts": clean,
-        "rates": {metric: (float(value) if value is not None else None) for metric, value in rates.all_rates(clean).items()},
+        "rates": {
+            metric: (float(value) if value is not None else None)
+            for metric, value in rates.all_rates(clean).items()
+        },
     }
 
 
@@ -345,7 +382,9 @@ class SubscriptionListView(ApiView):
     def _mine(self, request):
         return WebhookSubscription.objects.filter(client=client_of(request)).order_by("id")
 
-    @extend_schema(summary="This client's webhook subscriptions", responses={200: SubscriptionSerializer(many=True)})
+    @extend_schema(
+        summary="This client's webhook subscriptions", responses={200: SubscriptionSerializer(many=True)}
+    )
     def get(self, request):
         return Response(SubscriptionSerializer(self._mine(request), many=True).data)
 

@@ -243,7 +243,9 @@ def announce_weekly_rates(*, weeks: list[str], computed_at: datetime) -> int:
     """One message per subscription that reads reports: which weeks are new."""
     found = _matching(EventType.WEEKLY_RATES_UPDATED, None, None, None)
     if found:
-        _write(found, EventType.WEEKLY_RATES_UPDATED, {"weeks": weeks, "computed_at": computed_at}, computed_at)
+        _write(
+            found, EventType.WEEKLY_RATES_UPDATED, {"weeks": weeks, "computed_at": computed_at}, computed_at
+        )
     return len(found)
 
 

@@ -1,15 +1,15 @@
 """manage.py create_api_client NAME --unit CODE|--post-office CODE --scopes a,b
 
-Prints the token once; only its hash is stored. Run it again with --rotate to issue a new token
-(the old one stops working) or --revoke to switch the client off.
+Prints the token once; only its hash is stored. ``--rotate`` issues a new token for an existing
+client (the old one stops working), ``--revoke`` switches the client off.
 """
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
-from accounts.models import Role, User
+from api.clients import create_client, rotate_token
 from api.models import ApiClient, Scope
 from communes.models import AdministrativeUnit, PostOffice
 
@@ -36,42 +36,27 @@ class Command(BaseCommand):
                 client.revoke()
                 self.stdout.write(f"Token of {name} revoked.")
                 return
-            token = client.new_token()
-            client.revoked_at = None
-            client.save()
-            self._print(client, token)
+            self._print(client, rotate_token(client=client))
             return
-        wanted = [scope.strip() for scope in scopes.split(",") if scope.strip()]
-        unknown = sorted(set(wanted) - set(Scope.values))
-        if unknown or not wanted:
-            raise CommandError(f"Give --scopes from: {', '.join(Scope.values)} (unknown: {', '.join(unknown)}).")
-        if rate < 1:
-            raise CommandError("--rate must be at least 1.")
-        if ApiClient.objects.filter(name=name).exists():
-            raise CommandError(f"An API client named {name!r} exists; use --rotate for a new token.")
-        user = User(username=f"api:{name}"[:150], full_name=f"API: {name}"[:150])
-        user.set_unusable_password()
+        place = office = None
         if unit:
             place = AdministrativeUnit.objects.filter(code=unit).first()
             if place is None:
                 raise CommandError(f"No unit has the code {unit!r}.")
-            user.unit = place
-            user.role = Role.COMMUNE_OFFICIAL if place.level == AdministrativeUnit.Level.COMMUNE else Role.LEADER
         elif post_office:
             office = PostOffice.objects.filter(code=post_office).first()
             if office is None:
                 raise CommandError(f"No post office has the code {post_office!r}.")
-            user.post_office = office
-            user.role = Role.POST_MANAGER  # the office and every office under it
-        else:
-            raise CommandError("Give --unit CODE or --post-office CODE: the client acts within that scope.")
-        with transaction.atomic():
-            if User.objects.filter(username=user.username).exists():
-                raise CommandError(f"A user named {user.username!r} exists already.")
-            user.save()
-            client = ApiClient(name=name, user=user, scopes=wanted, rate_per_minute=rate)
-            token = client.new_token()
-            client.save()
+        try:
+            client, token = create_client(
+                name=name,
+                scopes=[scope.strip() for scope in scopes.split(",") if scope.strip()],
+                unit=place,
+                post_office=office,
+                rate_per_minute=rate,
+            )
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from None
         self._print(client, token)
 
     def _print(self, client: ApiClient, token: str) -> None:
