@@ -146,7 +146,7 @@ def _apply(
 ):
     note = note or _("Carrier event")
     if kind in ("in_transit", "out_for_delivery"):
-        postal_services.scan_item(item=item, by=by, to_status=KINDS[kind], note=note)
+        postal_services.scan_item(item=item, by=by, to_status=KINDS[kind], note=note, at=at)
         return {}
     if kind == "delivery_failed":
         if reason not in FAILURE_REASONS:

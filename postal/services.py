@@ -254,16 +254,27 @@ def create_return_item(
 
 
 @transaction.atomic
-def scan_item(*, item: PostalItem, by: User, to_status: str, note: str = "") -> PostalItem:
+def scan_item(
+    *, item: PostalItem, by: User, to_status: str, note: str = "", at: datetime | None = None
+) -> PostalItem:
     """A scan that moves an item on (in transit, out for delivery, cancelled).
 
     Scanning an item that is already in the wanted status (two staff scanning at once) keeps the
-    scan as an event and changes nothing else.
+    scan as an event and changes nothing else. ``at`` is when the scan happened, when it is
+    reported later (a carrier's tracking event); now by default.
     """
     item = _lock(item)
     _ensure_office_of(by, item.post_office)
     if item.status == to_status:
-        _event(item, by=by, action="item.scanned", from_status=item.status, to_status=item.status, note=note)
+        _event(
+            item,
+            by=by,
+            action="item.scanned",
+            at=at,
+            from_status=item.status,
+            to_status=item.status,
+            note=note,
+        )
         return item
     actions = {
         S.IN_TRANSIT: "item.in_transit",
@@ -274,7 +285,7 @@ def scan_item(*, item: PostalItem, by: User, to_status: str, note: str = "") -> 
         raise ValidationError(_("This action is not available from the scan screen."))
     if to_status == S.OUT_FOR_DELIVERY and item.direction != Direction.RETURN:
         raise ValidationError(_("Only results going to citizens are taken out for delivery."))
-    _move(item, to_status, by=by, action=actions[to_status], note=note)
+    _move(item, to_status, by=by, action=actions[to_status], at=at, note=note)
     item.save(update_fields=["status", "version", "updated_at"])
     return item
 

@@ -55,7 +55,9 @@ def test_put_with_changes_updates_and_records_what_changed(api_for, commune_syst
 
 def test_bad_rows_get_the_importers_messages_as_problem_details(api_for, commune_system):
     code = "000.01.16.H44-260302-0007"
-    vietnamese = api_for(commune_system[1]).put(URL + code, row(code, ma_thu_tuc="9.999999", so_dien_thoai="12"))
+    vietnamese = api_for(commune_system[1]).put(
+        URL + code, row(code, ma_thu_tuc="9.999999", so_dien_thoai="12")
+    )
     assert vietnamese.status_code == 422
     assert vietnamese["Content-Type"] == "application/problem+json"
     body = vietnamese.json()
@@ -69,7 +71,9 @@ def test_bad_rows_get_the_importers_messages_as_problem_details(api_for, commune
 
 
 def test_code_in_body_must_match_the_address(api_for, commune_system):
-    response = api_for(commune_system[1]).put(URL + "000.01.16.H44-260302-0007", row("000.01.16.H44-260302-0008"))
+    response = api_for(commune_system[1]).put(
+        URL + "000.01.16.H44-260302-0007", row("000.01.16.H44-260302-0008")
+    )
     assert response.status_code == 422
     assert response.json()["type"].endswith("code-mismatch")
 
@@ -127,10 +131,14 @@ def test_idempotency_key_replays_the_first_answer(api_for, province_system):
 
 def test_list_pages_by_cursor_and_filters_by_update_time(api_for, province_system):
     api = api_for(province_system[1])
-    api.post("/api/v1/dossiers:batch", {"dossiers": [row(f"000.01.16.H44-260302-{n:04d}") for n in range(1, 6)]})
+    api.post(
+        "/api/v1/dossiers:batch", {"dossiers": [row(f"000.01.16.H44-260302-{n:04d}") for n in range(1, 6)]}
+    )
     seen, cursor = [], None
     while True:
-        page = api.get("/api/v1/dossiers", QUERY_STRING=f"limit=2{'&cursor=' + cursor if cursor else ''}").json()
+        page = api.get(
+            "/api/v1/dossiers", QUERY_STRING=f"limit=2{'&cursor=' + cursor if cursor else ''}"
+        ).json()
         seen += [dossier["code"] for dossier in page["results"]]
         cursor = page["next_cursor"]
         if cursor is None:
@@ -198,7 +206,9 @@ def test_create_api_client_command_prints_a_token_once(commune, procedure, capsy
 
     from api.models import ApiClient, hash_token
 
-    call_command("create_api_client", "tinh", "--unit", commune.code, "--scopes", "dossiers:read,reports:read")
+    call_command(
+        "create_api_client", "tinh", "--unit", commune.code, "--scopes", "dossiers:read,reports:read"
+    )
     token = capsys.readouterr().out.strip().splitlines()[-1]
     client = ApiClient.objects.get(name="tinh")
     assert token.startswith("pdk_") and client.token_hash == hash_token(token)
