@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import random
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -74,7 +73,7 @@ class Neighbour:
         time, to have finished the first try)."""
         try:
             return self.call(method, path, body, key=key, timeout=first_timeout)
-        except (TimeoutError, socket.timeout, urllib.error.URLError):
+        except (TimeoutError, urllib.error.URLError):
             self.timeouts += 1
             time.sleep(back_off)
             return self.call(method, path, body, key=key)

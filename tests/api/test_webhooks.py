@@ -131,9 +131,8 @@ def test_a_day_of_failures_disables_the_subscription_and_tells_the_administrator
 ):
     settings.ADMINS = [("Quản trị", "quantri@example.org")]
     receiver.fail_next = 1000
-    with time_machine.travel(NOW, tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            workflow.finish(dossier=dossier, by=official)
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        workflow.finish(dossier=dossier, by=official)
     moment = NOW
     for _ in range(12):
         delivery = WebhookDelivery.objects.get(event_type="dossier.status_changed")
