@@ -145,7 +145,7 @@ class WebhookSubscription(models.Model):
     url = models.URLField(_("address"), max_length=500)
     events = models.JSONField(_("events"), default=list)
     secret = models.CharField(_("signing secret"), max_length=100, default=new_webhook_secret)
-    is_active = models.BooleanField(_("active"), default=True)
+    is_active = models.BooleanField(_("subscription is active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     disabled_at = models.DateTimeField(_("disabled"), null=True, blank=True)
     disabled_note = models.TextField(_("why it was disabled"), blank=True)
@@ -166,7 +166,7 @@ class WebhookDelivery(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting to be sent")
-        DELIVERED = "delivered", _("Delivered")
+        DELIVERED = "delivered", _("Accepted by the receiver")
         FAILED = "failed", _("Failed for 24 hours")
 
     subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")

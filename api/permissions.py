@@ -27,7 +27,8 @@ class ScopeRequired(permissions.BasePermission):
             return False
         scope = view.required_scopes.get(request.method)
         if scope is None:
-            return False
+            # A method the endpoint does not have: let the view answer 405.
+            return request.method not in getattr(view, "allowed_methods", ()) or request.method == "OPTIONS"
         client = client_of(request)
         if client is not None:
             return client.has_scope(scope)
