@@ -177,3 +177,16 @@ class SubscriptionSerializer(serializers.ModelSerializer):
 
 
 SCOPE_CHOICES = Scope.values
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details (application/problem+json)."""
+
+    type = serializers.CharField(
+        help_text="Stable identifier of the kind of problem, tag:postdesk,2026:problem/…"
+    )
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    instance = serializers.CharField()
+    errors = serializers.ListField(child=serializers.DictField(), required=False)

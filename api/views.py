@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,6 +31,7 @@ from api.serializers import (
     DossierPageSerializer,
     DossierRowSerializer,
     DossierSerializer,
+    ProblemSerializer,
     SubscriptionSerializer,
     TrackingEventSerializer,
     TrackingResultSerializer,
@@ -51,6 +52,19 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="Optional. The same key with the same request returns the first answer again.",
 )
+PROBLEMS = {
+    code: OpenApiResponse(ProblemSerializer, description=description)
+    for code, description in (
+        (400, "Malformed request (problem details)"),
+        (401, "No valid client token"),
+        (403, "The token lacks the scope"),
+        (404, "Not in the client's scope"),
+        (409, "Conflict"),
+        (413, "Batch too large"),
+        (422, "Rules refused the data; nothing written"),
+        (429, "Rate limit reached; see Retry-After"),
+    )
+}
 PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000
 MAX_WEEKS = 106
 
@@ -94,7 +108,8 @@ class DossierView(ApiView):
 
     @extend_schema(
         summary="One dossier with its history and postal items",
-        responses={200: DossierDetailSerializer},
+        operation_id="dossier_get",
+        responses={200: DossierDetailSerializer, **PROBLEMS},
     )
     def get(self, request, code: str):
         dossier = get_object_or_404(
@@ -111,7 +126,7 @@ class DossierView(ApiView):
     @extend_schema(
         summary="Create or update one dossier (import-format columns)",
         request=DossierRowSerializer,
-        responses={200: DossierSerializer, 201: DossierSerializer},
+        responses={200: DossierSerializer, 201: DossierSerializer, **PROBLEMS},
     )
     def put(self, request, code: str):
         row = dict(_row(request.data))
@@ -147,8 +162,9 @@ class DossierBatchView(ApiView):
 
     @extend_schema(
         summary="Create or update up to 1,000 dossiers, all or nothing",
+        tags=["dossiers"],
         request=DossierBatchSerializer,
-        responses={200: BatchResultSerializer},
+        responses={200: BatchResultSerializer, **PROBLEMS},
         parameters=[IDEMPOTENCY_PARAMETER],
     )
     @idempotent
@@ -218,6 +234,7 @@ class DossierListView(ApiView):
 
     @extend_schema(
         summary="Dossiers changed since a time, oldest change first, by cursor",
+        operation_id="dossier_list",
         parameters=[
             OpenApiParameter(
                 "updated_since", OpenApiTypes.DATETIME, description="Only dossiers changed at or after."
@@ -226,7 +243,7 @@ class DossierListView(ApiView):
             OpenApiParameter("limit", OpenApiTypes.INT, description=f"Page size, at most {MAX_PAGE_SIZE}."),
             OpenApiParameter("unit", OpenApiTypes.STR, description="Only this commune (code)."),
         ],
-        responses={200: DossierPageSerializer},
+        responses={200: DossierPageSerializer, **PROBLEMS},
     )
     def get(self, request):
         params = request.query_params
@@ -259,7 +276,7 @@ class ItemEventsView(ApiView):
     @extend_schema(
         summary="A carrier's tracking event for a postal item",
         request=TrackingEventSerializer,
-        responses={200: TrackingResultSerializer, 201: TrackingResultSerializer},
+        responses={200: TrackingResultSerializer, 201: TrackingResultSerializer, **PROBLEMS},
         parameters=[IDEMPOTENCY_PARAMETER],
     )
     @idempotent
@@ -321,7 +338,7 @@ class WeeklyRatesView(ApiView):
             ),
             OpenApiParameter("to", OpenApiTypes.STR, description="Last week, YYYY-Www (default: this week)."),
         ],
-        responses={200: WeeklyRatesSerializer},
+        responses={200: WeeklyRatesSerializer, **PROBLEMS},
     )
     def get(self, request):
         params = request.query_params
@@ -391,7 +408,7 @@ class SubscriptionListView(ApiView):
     @extend_schema(
         summary="Subscribe an address to events",
         request=SubscriptionSerializer,
-        responses={201: SubscriptionSerializer},
+        responses={201: SubscriptionSerializer, **PROBLEMS},
         parameters=[IDEMPOTENCY_PARAMETER],
     )
     @idempotent
