@@ -8,9 +8,20 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 
+from accounts.models import Role
+
+# Who sees dossiers (each within their scope) and who works the one-stop desk.
+DOSSIER_VIEWERS: tuple[str, ...] = (Role.COMMUNE_OFFICIAL, Role.LEADER, Role.POSTAL_STAFF, Role.POST_MANAGER)
+DESK: tuple[str, ...] = (Role.COMMUNE_OFFICIAL,)
+
 
 def user_has_role(user, roles: tuple[str, ...]) -> bool:
     return user.is_authenticated and (user.is_administrator or user.role in roles)
+
+
+def can_work_desk(user) -> bool:
+    """Log dossiers, move them through the workflow, import them."""
+    return user_has_role(user, DESK)
 
 
 def role_required(*roles: str):

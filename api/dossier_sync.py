@@ -21,8 +21,9 @@ from django.utils.translation import gettext as _
 from api import webhooks
 from api.models import ApiClient
 from communes.weekmarks import dossier_state, mark_dossiers
-from dossiers.importing import IMPORTED_FIELDS, Catalogue, check_row
-from dossiers.importing import _bump_sequences as bump_sequences  # the importer's, not a copy
+from dossiers.importing import Catalogue, check_row
+from dossiers.importing.writing import IMPORTED_FIELDS
+from dossiers.importing.writing import _bump_sequences as bump_sequences  # the importer's, not a copy
 from dossiers.models import Dossier, DossierEvent
 from dossiers.services import new_tracking_pin
 

@@ -26,6 +26,7 @@ from accounts import scoping
 from api.models import ApiClient, CarrierEvent
 from postal import services as postal_services
 from postal.models import DeliveryAttempt, ItemStatus, PostalItem
+from postal.services.items import TRANSITIONS
 
 S = ItemStatus
 Outcome = CarrierEvent.Outcome
@@ -92,7 +93,8 @@ def decide(item: PostalItem, kind: str, at: datetime, latest_applied: datetime |
         return Outcome.STALE
     if item.status == target and kind not in ("delivery_failed",):
         return Outcome.UNCHANGED
-    if item.status in postal_services.FINAL_STATUSES or RANK[target] < RANK[item.status]:
+    final = not TRANSITIONS[item.status]  # delivered, returned, cancelled: nothing follows
+    if final or RANK[target] < RANK[item.status]:
         return Outcome.STALE
     return Outcome.APPLIED
 

@@ -12,8 +12,8 @@ import random
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from communes.demo import COMMUNE_CODES
 from communes.models import AdministrativeUnit
+from demo.communes import COMMUNE_CODES
 from dossiers.importing import COLUMNS
 from dossiers.models import Procedure
 

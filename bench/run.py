@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from bench import loadgen  # noqa: E402
 
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-PASSWORD = "PostDesk@2026"  # noqa: S105 - the demo logins' password (accounts/demo.py)
+PASSWORD = "PostDesk@2026"  # noqa: S105 - the demo logins' password (demo/accounts.py)
 RESULTS = ROOT / "bench" / "results"
 DOC = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- bench:figures begin -->", "<!-- bench:figures end -->"

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "reports",
     "api",
     "privacy",
+    # Demo data and the seed_demo command (on top: nothing imports it).
+    "demo",
 ]
 
 MIDDLEWARE = [

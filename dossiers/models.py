@@ -14,6 +14,8 @@ from django.utils.translation import pgettext_lazy
 
 from communes.models import AdministrativeUnit
 from core.models import Event
+from dossiers import statuses
+from dossiers.statuses import Status
 
 
 class ProcedureField(models.Model):
@@ -86,38 +88,6 @@ class CalendarOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%d/%m/%Y} – {self.get_kind_display()}"
-
-
-class Status(models.IntegerChoices):
-    """National portal status codes."""
-
-    REGISTERED = 1, _("Newly registered")
-    ACCEPTED = 2, _("Accepted")
-    REFUSED = 3, _("Not accepted")
-    PROCESSING = 4, _("Processing")
-    SUPPLEMENT_REQUESTED = 5, _("Supplement requested")
-    FINANCIAL_OBLIGATION = 6, _("Financial obligation requested")
-    WITHDRAWN = 7, _("Withdrawn by the citizen")
-    STOPPED = 8, _("Processing stopped")
-    FINISHED = 9, _("Processed")
-    RETURNED = 10, _("Result returned")
-
-
-# Open and counting against the deadline (a supplement request stops the clock): the list's
-# overdue and nearly-due filters.
-RUNNING_STATUSES = (Status.ACCEPTED, Status.PROCESSING, Status.FINANCIAL_OBLIGATION)
-
-# Bootstrap badge colour of each status (lists, detail and action pages).
-STATUS_BADGES = {
-    Status.RETURNED: "text-bg-success",
-    Status.FINISHED: "text-bg-info",
-    Status.REFUSED: "text-bg-secondary",
-    Status.WITHDRAWN: "text-bg-secondary",
-    Status.STOPPED: "text-bg-secondary",
-    Status.SUPPLEMENT_REQUESTED: "text-bg-warning",
-    Status.FINANCIAL_OBLIGATION: "text-bg-warning",
-}
-DEFAULT_STATUS_BADGE = "text-bg-primary"
 
 
 class IntakeChannel(models.IntegerChoices):
@@ -239,11 +209,11 @@ class Dossier(models.Model):
             models.Index(fields=["receiving_unit", "-received_at", "-id"], name="dossier_unit_received_idx"),
             # Status filters and the "overdue / nearly due" lists of a unit.
             models.Index(fields=["receiving_unit", "status", "due_date"], name="dossier_unit_status_due_idx"),
-            # The dashboard's "late / nearly due" lists: open dossiers only (OPEN_STATUSES), by due date.
+            # The dashboard's "late / nearly due" lists: open dossiers only (statuses.OPEN), by due date.
             models.Index(
                 fields=["receiving_unit", "due_date", "id"],
                 name="dossier_open_due_idx",
-                condition=Q(status__in=[1, 2, 4, 5, 6]),
+                condition=Q(status__in=sorted(statuses.OPEN)),
             ),
             # The list filtered to dossiers running against their deadline (the overdue and
             # nearly-due filters, a running status), newest first: a walk of the small set of
@@ -251,7 +221,7 @@ class Dossier(models.Model):
             models.Index(
                 fields=["-received_at", "-id"],
                 name="dossier_running_received_idx",
-                condition=Q(status__in=RUNNING_STATUSES),
+                condition=Q(status__in=statuses.RUNNING),
             ),
             # The list's newest-first walk (and received_at ranges in general).
             models.Index(fields=["received_at"], name="dossier_received_idx"),
@@ -297,22 +267,11 @@ class Dossier(models.Model):
 
     @property
     def status_badge(self) -> str:
-        return STATUS_BADGES.get(self.status, DEFAULT_STATUS_BADGE)
+        return statuses.BADGES.get(self.status, statuses.DEFAULT_BADGE)
 
     @property
     def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
-
-
-OPEN_STATUSES = frozenset(
-    {
-        Status.REGISTERED,
-        Status.ACCEPTED,
-        Status.PROCESSING,
-        Status.SUPPLEMENT_REQUESTED,
-        Status.FINANCIAL_OBLIGATION,
-    }
-)
+        return self.status in statuses.OPEN
 
 
 class DossierCodeSequence(models.Model):

@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts import scoping
 from communes.models import AdministrativeUnit
 from dossiers import workdays
-from dossiers.models import RUNNING_STATUSES, Dossier
+from dossiers.models import Dossier
+from dossiers.statuses import RUNNING
 
 
 def dossiers_visible_to(user) -> QuerySet[Dossier]:
@@ -58,10 +59,10 @@ def filter_dossiers(qs: QuerySet[Dossier], filters: dict, *, today: date | None 
         qs = qs.filter(receiving_unit=filters["unit"])
     flag = filters.get("flag")
     if flag == "overdue":
-        qs = qs.filter(status__in=RUNNING_STATUSES, due_date__lt=today)
+        qs = qs.filter(status__in=RUNNING, due_date__lt=today)
     elif flag == "nearly_due":
         horizon = workdays.add_working_days(today, NEARLY_DUE_WORKING_DAYS)
-        qs = qs.filter(status__in=RUNNING_STATUSES, due_date__gte=today, due_date__lte=horizon)
+        qs = qs.filter(status__in=RUNNING, due_date__gte=today, due_date__lte=horizon)
     if filters.get("received_from"):
         qs = qs.filter(received_at__gte=_start_of(filters["received_from"]))
     if filters.get("received_to"):

@@ -97,17 +97,20 @@ def new_tracking_pin() -> str:
 
 @dataclass
 class Intake:
-    """A validated intake, ready to save or to preview."""
+    """What the desk (or the post, or an import row) records when a dossier is handed in.
 
-    procedure: Procedure
+    ``validate_intake`` returns a cleaned copy; ``create_dossier`` validates and saves one.
+    """
+
+    procedure: Procedure | None
     applicant_name: str
-    applicant_phone: str
-    applicant_address: str
-    applicant_id_number: str
     intake_channel: int
     return_channel: str
-    decline_reason: str
-    decline_note: str
+    applicant_phone: str = ""
+    applicant_address: str = ""
+    applicant_id_number: str = ""
+    decline_reason: str = ""
+    decline_note: str = ""
     documents: list[dict] = field(default_factory=list)
     received_at: datetime | None = None
     received_by_post: bool = False
@@ -167,27 +170,23 @@ def clean_documents(documents: Iterable[dict]) -> list[dict]:
     return cleaned
 
 
-def validate_intake(
-    *,
-    procedure: Procedure | None,
-    applicant_name: str,
-    applicant_phone: str = "",
-    applicant_address: str = "",
-    applicant_id_number: str = "",
-    intake_channel: int,
-    return_channel: str,
-    decline_reason: str = "",
-    decline_note: str = "",
-    documents: Iterable[dict] = (),
-    received_at: datetime | None = None,
-    received_by_post: bool = False,
-    now: datetime | None = None,
-) -> Intake:
+def validate_intake(intake: Intake, *, now: datetime | None = None) -> Intake:
     """Check an intake and return it cleaned; ValidationError (by field, in Vietnamese) otherwise.
 
     A BCCI intake without ``received_at`` is only registered (status 1) until the handover to
     the desk is signed; any other intake is accepted at ``received_at`` (default: now).
     """
+    procedure = intake.procedure
+    applicant_name = intake.applicant_name
+    applicant_phone = intake.applicant_phone
+    applicant_address = intake.applicant_address
+    applicant_id_number = intake.applicant_id_number
+    intake_channel = intake.intake_channel
+    return_channel = intake.return_channel
+    decline_reason = intake.decline_reason
+    decline_note = intake.decline_note
+    documents = intake.documents
+    received_at = intake.received_at
     errors: dict[str, list] = {}
 
     def add(field_name: str, error) -> None:
@@ -274,48 +273,19 @@ def validate_intake(
         decline_note=decline_note,
         documents=list(documents),
         received_at=received_at,
-        received_by_post=bool(received_by_post),
+        received_by_post=bool(intake.received_by_post),
     )
 
 
 @transaction.atomic
-def create_dossier(
-    *,
-    by,
-    receiving_unit: AdministrativeUnit,
-    procedure: Procedure | None,
-    applicant_name: str,
-    applicant_phone: str = "",
-    applicant_address: str = "",
-    applicant_id_number: str = "",
-    intake_channel: int,
-    return_channel: str,
-    decline_reason: str = "",
-    decline_note: str = "",
-    documents: list[dict] | None = None,
-    received_at: datetime | None = None,
-    received_by_post: bool = False,
-) -> Dossier:
+def create_dossier(*, by, receiving_unit: AdministrativeUnit, intake: Intake) -> Dossier:
     """Log a dossier: validate, give it a code and lookup PIN, save its documents and append
     ``dossier.registered`` (BCCI intake awaiting the handover) or ``dossier.accepted``.
 
     When the return channel is not BCCI, ``decline_reason`` (a ``DeclineReason``) is required,
     with ``decline_note`` for "other".
     """
-    intake = validate_intake(
-        procedure=procedure,
-        applicant_name=applicant_name,
-        applicant_phone=applicant_phone,
-        applicant_address=applicant_address,
-        applicant_id_number=applicant_id_number,
-        intake_channel=intake_channel,
-        return_channel=return_channel,
-        decline_reason=decline_reason,
-        decline_note=decline_note,
-        documents=documents or [],
-        received_at=received_at,
-        received_by_post=received_by_post,
-    )
+    intake = validate_intake(intake)
     if receiving_unit is None or receiving_unit.level != AdministrativeUnit.Level.COMMUNE:
         raise ValidationError({"receiving_unit": _("Dossiers are received by a commune's one-stop desk.")})
     code_day = workdays.local_date(intake.received_at or timezone.now())

@@ -20,7 +20,6 @@ from core.events import append_event
 from core.timezones import aware
 from dossiers import workdays
 from dossiers.models import (
-    OPEN_STATUSES,
     Dossier,
     Extension,
     ReturnChannel,
@@ -28,24 +27,22 @@ from dossiers.models import (
     SupplementRequest,
 )
 from dossiers.services import FUTURE_TOLERANCE
-
-S = Status
-OPEN = frozenset({S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.FINANCIAL_OBLIGATION})
+from dossiers.statuses import ACCEPTED_OPEN
 
 # action: (statuses it is allowed from, status it leads to; None = status unchanged)
 TRANSITIONS: dict[str, tuple[frozenset[int], int | None]] = {
-    "accept": (frozenset({S.REGISTERED}), S.ACCEPTED),  # BCCI handover signed at the desk
-    "refuse": (frozenset({S.REGISTERED, S.ACCEPTED}), S.REFUSED),
-    "start": (frozenset({S.ACCEPTED}), S.PROCESSING),
-    "request_supplement": (frozenset({S.ACCEPTED, S.PROCESSING}), S.SUPPLEMENT_REQUESTED),
-    "complete_supplement": (frozenset({S.SUPPLEMENT_REQUESTED}), S.PROCESSING),
-    "request_payment": (frozenset({S.PROCESSING}), S.FINANCIAL_OBLIGATION),
-    "confirm_payment": (frozenset({S.FINANCIAL_OBLIGATION}), S.PROCESSING),
-    "extend": (OPEN, None),  # Form 04, at most once
-    "withdraw": (frozenset({S.REGISTERED}) | OPEN, S.WITHDRAWN),
-    "stop": (OPEN, S.STOPPED),
-    "finish": (frozenset({S.ACCEPTED, S.PROCESSING}), S.FINISHED),
-    "return_result": (frozenset({S.FINISHED}), S.RETURNED),
+    "accept": (frozenset({Status.REGISTERED}), Status.ACCEPTED),  # BCCI handover signed at the desk
+    "refuse": (frozenset({Status.REGISTERED, Status.ACCEPTED}), Status.REFUSED),
+    "start": (frozenset({Status.ACCEPTED}), Status.PROCESSING),
+    "request_supplement": (frozenset({Status.ACCEPTED, Status.PROCESSING}), Status.SUPPLEMENT_REQUESTED),
+    "complete_supplement": (frozenset({Status.SUPPLEMENT_REQUESTED}), Status.PROCESSING),
+    "request_payment": (frozenset({Status.PROCESSING}), Status.FINANCIAL_OBLIGATION),
+    "confirm_payment": (frozenset({Status.FINANCIAL_OBLIGATION}), Status.PROCESSING),
+    "extend": (ACCEPTED_OPEN, None),  # Form 04, at most once
+    "withdraw": (frozenset({Status.REGISTERED}) | ACCEPTED_OPEN, Status.WITHDRAWN),
+    "stop": (ACCEPTED_OPEN, Status.STOPPED),
+    "finish": (frozenset({Status.ACCEPTED, Status.PROCESSING}), Status.FINISHED),
+    "return_result": (frozenset({Status.FINISHED}), Status.RETURNED),
 }
 
 ACTION_LABELS = {
@@ -62,9 +59,6 @@ ACTION_LABELS = {
     "finish": gettext_lazy("Processing finished"),
     "return_result": gettext_lazy("Return the result"),
 }
-
-# Statuses at which processing has ended and timeliness is decided (withdrawn is left out).
-ENDING = frozenset({S.REFUSED, S.STOPPED, S.FINISHED})
 
 
 class TransitionNotAllowed(ValidationError):
@@ -96,7 +90,7 @@ def can_extend(dossier: Dossier, *, today: date | None = None) -> bool:
     today = today or timezone.localdate()
     has_extension = Extension.objects.filter(dossier_id=dossier.pk).exists()
     return (
-        dossier.status in OPEN
+        dossier.status in ACCEPTED_OPEN
         and dossier.due_date is not None
         and not has_extension
         and (dossier.due_date - today).days >= 1
@@ -470,7 +464,3 @@ def return_result(
         details={"channel": channel, "requested_channel": previous_channel},
         fields=fields,
     )
-
-
-def is_open(dossier: Dossier) -> bool:
-    return dossier.status in OPEN_STATUSES

@@ -1,4 +1,4 @@
-"""Thin forms: they collect input; the rules live in postal/services.py and postal/transfers.py."""
+"""Thin forms: they collect input; the rules live in postal/services/ and postal/transfers.py."""
 
 from __future__ import annotations
 

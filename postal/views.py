@@ -267,7 +267,7 @@ def handover_create(request):
 @role_required(*EVERYONE)
 def handover_detail(request, pk: int):
     handover = selectors.handover_for_user_or_404(request.user, pk)
-    side = services._side(request.user, handover)
+    side = services.signing_side(request.user, handover)
     return render(
         request,
         "postal/handover_detail.html",

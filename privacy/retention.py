@@ -24,7 +24,8 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from dossiers.models import OPEN_STATUSES, Dossier, DossierEvent
+from dossiers import statuses
+from dossiers.models import Dossier, DossierEvent
 from postal.models import DeliveryAttempt, PickupAppointment, PostalItem
 from privacy.models import AnonymisedDossier
 
@@ -56,7 +57,7 @@ def cutoff_for(years: int, now: datetime | None = None) -> datetime:
 def candidates(cutoff: datetime):
     """Closed dossiers whose end (returned, else finished, else last change) is before the cutoff."""
     return (
-        Dossier.objects.exclude(status__in=OPEN_STATUSES)
+        Dossier.objects.exclude(status__in=statuses.OPEN)
         .alias(closed_at=Coalesce("returned_at", "finished_at", "updated_at"))
         .filter(closed_at__lt=cutoff)
         .exclude(id__in=AnonymisedDossier.objects.values("dossier_id"))

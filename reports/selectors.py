@@ -14,7 +14,8 @@ from django.shortcuts import get_object_or_404
 from accounts import scoping
 from accounts.models import Role
 from communes.models import AdministrativeUnit
-from dossiers.models import OPEN_STATUSES, Dossier
+from dossiers import statuses
+from dossiers.models import Dossier
 from reports.models import COUNTERS, ComputationRun, ComputedWeek, Metric, Target, WeeklyRate
 from reports.rates import RATES, all_rates, gap, sum_counts
 
@@ -243,7 +244,7 @@ def dossiers_to_act_on(user, unit: AdministrativeUnit, today: date) -> dict:
         Dossier.objects.filter(
             # The subtree's units as a subquery, so the open-dossier index serves each unit.
             receiving_unit__in=AdministrativeUnit.objects.filter(subtree_filter(unit)).values("pk"),
-            status__in=sorted(OPEN_STATUSES),
+            status__in=sorted(statuses.OPEN),
             due_date__isnull=False,
         ),
         user,

@@ -1,9 +1,9 @@
 import pytest
 from django.core.management import call_command
 
-from communes.demo import COMMUNE_CODES, DISTRICT_CODE
 from communes.models import AdministrativeUnit
 from communes.services import define_district, load_official_units
+from demo.communes import COMMUNE_CODES, DISTRICT_CODE
 
 pytestmark = pytest.mark.django_db
 

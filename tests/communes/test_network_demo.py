@@ -6,8 +6,8 @@ import pytest
 from django.db.models import Q
 from django.utils import timezone
 
-from communes import demo
 from communes.models import NetworkAction, NetworkActionEvent, PostOffice
+from demo import communes as demo
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import pytest
 
 from dossiers import calendar
 from dossiers.models import DeclineReason, IntakeChannel, Procedure, ProcedureField, ReturnChannel
-from dossiers.services import create_dossier
+from dossiers.services import Intake, create_dossier
 from dossiers.workdays import TZ
 
 
@@ -89,7 +89,8 @@ def log_dossier(official, commune, birth_registration):
             ],
         }
         fields.update(overrides)
-        return create_dossier(**fields)
+        by, unit = fields.pop("by"), fields.pop("receiving_unit")
+        return create_dossier(by=by, receiving_unit=unit, intake=Intake(**fields))
 
     return make
 

@@ -6,7 +6,7 @@ from io import StringIO
 
 from django.utils import timezone
 
-from dossiers import demo
+from demo import dossiers as demo
 from dossiers.catalogue import PROCEDURES
 from dossiers.models import Dossier, DossierEvent, Procedure, ProcedureField, Status
 from dossiers.services import next_dossier_code
@@ -70,7 +70,7 @@ def test_a_second_run_tops_up_and_keeps_the_first_history(commune, other_commune
 
 
 def test_integer_draws_are_in_range_and_repeatable():
-    from dossiers.generator import _Random
+    from demo.generator import _Random
 
     one, two = _Random(5), _Random(5)
     draws = [one.randint(2, 5) for _ in range(2000)]

@@ -160,7 +160,7 @@ def test_a_code_taken_by_another_unit_after_the_check_is_left_alone(
         received_at=at(2026, 3, 2, 8),
     )
     # The check saw no owner for the code (it was taken between the check and the writing).
-    monkeypatch.setattr(importing, "_owners", lambda codes: {})
+    monkeypatch.setattr(importing.jobs, "_owners", lambda codes: {})
     path = write_csv(tmp_path / "race.csv", [row(), row("000.01.16.H44-260302-0008")])
     job = run(path, user=official)
     assert (job.status, job.created_count, job.updated_count, job.unchanged_count) == (
@@ -306,7 +306,7 @@ def test_fifty_megabytes_of_garbage_are_rejected_quickly(tmp_path, catalogue, of
 
 
 def test_too_large_a_file_is_refused(tmp_path, catalogue, official, monkeypatch):
-    monkeypatch.setattr(importing, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(importing.reading, "MAX_FILE_BYTES", 100)
     job = run(write_csv(tmp_path / "big.csv", [row()]), user=official)
     assert job.status == ImportJob.Status.REJECTED and "MB" in job.message
 

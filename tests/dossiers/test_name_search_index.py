@@ -30,7 +30,7 @@ def test_name_search_statistics_and_trigram_index(db):
 
 
 def test_running_list_index_covers_exactly_the_running_statuses():
-    from dossiers.selectors import RUNNING_STATUSES
+    from dossiers.statuses import RUNNING as RUNNING_STATUSES
 
     (index,) = [i for i in Dossier._meta.indexes if i.name == "dossier_running_received_idx"]
     # The overdue and nearly-due filters use RUNNING_STATUSES: the index's condition must match

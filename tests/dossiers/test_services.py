@@ -167,7 +167,7 @@ def test_a_code_already_taken_is_skipped(log_dossier, commune):
 @needs_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_intakes_never_share_a_code(official, commune, birth_registration):
-    from dossiers.services import create_dossier
+    from dossiers.services import Intake, create_dossier
 
     workers = 8
     barrier = threading.Barrier(workers)
@@ -179,10 +179,12 @@ def test_concurrent_intakes_never_share_a_code(official, commune, birth_registra
             dossier = create_dossier(
                 by=official,
                 receiving_unit=commune,
-                procedure=birth_registration,
-                applicant_name=f"Người nộp {n}",
-                intake_channel=IntakeChannel.IN_PERSON,
-                return_channel=ReturnChannel.BCCI,
+                intake=Intake(
+                    procedure=birth_registration,
+                    applicant_name=f"Người nộp {n}",
+                    intake_channel=IntakeChannel.IN_PERSON,
+                    return_channel=ReturnChannel.BCCI,
+                ),
             )
             codes.append(dossier.code)
         except Exception as exc:  # collected and asserted below

@@ -13,7 +13,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def test_swagger_ui_renders_under_the_csp_and_calls_the_api(page, commune):
     _client, token = create_client(name="tinh", unit=commune, scopes=["dossiers:read"])
     blocked = []
-    page.on("console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     page.on("pageerror", lambda error: blocked.append(str(error)))
     response = page.goto("/api/docs/")
     assert "script-src 'self'" in response.headers["content-security-policy"]

@@ -3,7 +3,7 @@
 import pytest
 from django.core.management import call_command
 
-from accounts.demo import DEMO_PASSWORD
+from demo.accounts import DEMO_PASSWORD
 from tests.e2e.conftest import log_in, log_out
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -3,8 +3,9 @@ second run adds nothing."""
 
 from io import StringIO
 
+from demo import postal as demo
 from dossiers.models import ReturnChannel, Status
-from postal import demo, s10
+from postal import s10
 from postal.models import (
     DeliveryAttempt,
     Handover,

@@ -1,4 +1,4 @@
-"""reports/demo.py: demo targets and the weekly rates of the weeks the demo data covers."""
+"""demo/reports.py: demo targets and the weekly rates of the weeks the demo data covers."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from io import StringIO
 import pytest
 from django.utils import timezone
 
-from communes.demo import COMMUNE_CODES, DISTRICT_CODE
 from communes.models import AdministrativeUnit
+from demo import reports as demo
+from demo.communes import COMMUNE_CODES, DISTRICT_CODE
 from dossiers.models import Dossier
-from reports import demo
 from reports.models import Target, WeeklyRate
 from tests.reports.conftest import dossier
 

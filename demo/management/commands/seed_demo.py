@@ -1,11 +1,10 @@
 """Demo data for every app, in dependency order.
 
-Each app that has demo data offers ``<app>/demo.py`` with ``seed(*, options, stdout)``; this
-command calls them in the order apps may depend on each other, so no app edits another's seed.
+The demo data of each app is ``demo/<app>.py`` with ``seed(*, options, stdout)``; this command
+calls them in the order apps may depend on each other, so no app's seed edits another's.
 """
 
 from importlib import import_module
-from importlib.util import find_spec
 
 from django.core.management.base import BaseCommand
 
@@ -26,5 +25,4 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         for app in SEED_ORDER:
-            if find_spec(f"{app}.demo"):
-                import_module(f"{app}.demo").seed(options=options, stdout=self.stdout)
+            import_module(f"demo.{app}").seed(options=options, stdout=self.stdout)

@@ -12,8 +12,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import Role, User
-from communes.demo import COMMUNE_CODES, DISTRICT_POST_CODE
 from communes.models import AdministrativeUnit, PostOffice
+from demo.communes import COMMUNE_CODES, DISTRICT_POST_CODE
 from dossiers import workdays
 from dossiers.models import Dossier, DossierDocument, Procedure, ProcedureField, ReturnChannel, Status
 from postal import s10

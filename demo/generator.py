@@ -55,6 +55,9 @@ from dossiers.models import (
     ReturnChannel,
     SupplementRequest,
 )
+from dossiers.statuses import Status
+from postal import s10
+from postal.models import DeliveryAttempt, ItemCodeSequence, ItemEvent, PostalItem
 
 DAYS_OF_HISTORY = 730
 FLUSH_EVERY = 25_000  # dossiers generated before the rows are written
@@ -88,8 +91,20 @@ ICT = dt_timezone(timedelta(hours=7))
 MINUTES = [timedelta(minutes=m) for m in range(1440)]
 DETAILS_DEMO = '{"demo": true}'
 
-S_REG, S_ACC, S_REF, S_PROC, S_SUPP = 1, 2, 3, 4, 5
-S_WDR, S_STOP, S_FIN, S_RET = 7, 8, 9, 10
+# The national status codes as plain ints: rows are formatted for COPY millions of times.
+REGISTERED, ACCEPTED, REFUSED, PROCESSING, SUPPLEMENT_REQUESTED = (
+    int(status)
+    for status in (
+        Status.REGISTERED,
+        Status.ACCEPTED,
+        Status.REFUSED,
+        Status.PROCESSING,
+        Status.SUPPLEMENT_REQUESTED,
+    )
+)
+WITHDRAWN, STOPPED, FINISHED, RETURNED = (
+    int(status) for status in (Status.WITHDRAWN, Status.STOPPED, Status.FINISHED, Status.RETURNED)
+)
 
 
 class _Random(random.Random):
@@ -229,12 +244,6 @@ ITEM_COLUMNS = [
 ]
 ITEM_EVENT_COLUMNS = ["id", "item_id", "actor_id", "at", "action", "from_status", "to_status", "details"]
 ATTEMPT_COLUMNS = ["id", "item_id", "at", "outcome", "note", "by_id"]
-
-
-def _postal_models():
-    from postal.models import DeliveryAttempt, ItemCodeSequence, ItemEvent, PostalItem
-
-    return PostalItem, ItemEvent, DeliveryAttempt, ItemCodeSequence
 
 
 class Table:
@@ -513,7 +522,6 @@ class Generator:
 
     def _postal_setup(self) -> None:
         """The post office serving each commune (its BĐVHX, else its district's post office)."""
-        ItemCodeSequence = _postal_models()[3]
         self.office_of: dict[int, PostOffice] = {}
         ranked = PostOffice.objects.filter(commune__in=self.communes).exclude(
             kind=PostOffice.Kind.DISTRICT_POST
@@ -548,8 +556,6 @@ class Generator:
         self.code_cache: dict[tuple[int, int, bool], str] = {}
 
     def item_code(self, office_id: int, intake: bool) -> str:
-        from postal import s10
-
         number = self.item_numbers.get(office_id, 0) + 1
         self.item_numbers[office_id] = number
         services = INTAKE_SERVICES if intake else RETURN_SERVICES
@@ -659,7 +665,7 @@ class Generator:
                     registered,
                     "dossier.registered",
                     None,
-                    S_REG,
+                    REGISTERED,
                     details_code,
                 )
             )
@@ -670,8 +676,8 @@ class Generator:
                     actor,
                     received,
                     "dossier.accepted",
-                    S_REG,
-                    S_ACC,
+                    REGISTERED,
+                    ACCEPTED,
                     details_code,
                 )
             )
@@ -679,7 +685,16 @@ class Generator:
                 self.intake_item(t, dossier_id, office, unit, registered, received)
         else:
             events.rows.append(
-                (events.take_id(), dossier_id, actor, received, "dossier.accepted", None, S_ACC, details_code)
+                (
+                    events.take_id(),
+                    dossier_id,
+                    actor,
+                    received,
+                    "dossier.accepted",
+                    None,
+                    ACCEPTED,
+                    details_code,
+                )
             )
 
         documents = t["document"]
@@ -696,7 +711,7 @@ class Generator:
                 )
             )
 
-        status = S_ACC
+        status = ACCEPTED
         received_day = day
         if days > 0 and rng.random() < 0.08 and signer is not None:
             asked = self.at_on(cal.add(received_day, 1), received)
@@ -710,11 +725,11 @@ class Generator:
                         asked,
                         "dossier.supplement_requested",
                         status,
-                        S_SUPP,
+                        SUPPLEMENT_REQUESTED,
                         DETAILS_DEMO,
                     )
                 )
-                status = S_SUPP
+                status = SUPPLEMENT_REQUESTED
                 completed_day = cal.add(asked // 1440, rng.randint(1, 6))
                 completed = completed_by = None
                 if completed_day <= today:
@@ -729,11 +744,11 @@ class Generator:
                             completed,
                             "dossier.supplement_completed",
                             status,
-                            S_PROC,
+                            PROCESSING,
                             f'{{"due_date": "{cal.date(due).isoformat()}", "demo": true}}',
                         )
                     )
-                    status = S_PROC
+                    status = PROCESSING
                 supplements.rows.append(
                     (
                         supplements.take_id(),
@@ -746,7 +761,7 @@ class Generator:
                     )
                 )
 
-        if status == S_ACC and days > 0:
+        if status == ACCEPTED and days > 0:
             started = self.at_on(received_day, received)
             events.rows.append(
                 (
@@ -756,13 +771,13 @@ class Generator:
                     started,
                     "dossier.processing_started",
                     status,
-                    S_PROC,
+                    PROCESSING,
                     DETAILS_DEMO,
                 )
             )
-            status = S_PROC
+            status = PROCESSING
 
-        if status == S_PROC and days >= 3 and signer is not None and rng.random() < 0.03:
+        if status == PROCESSING and days >= 3 and signer is not None and rng.random() < 0.03:
             issued_day = cal.add(received_day, max(1, days - 2))
             if issued_day < due and issued_day <= today:
                 new_due = cal.add(due, rng.randint(2, 5))
@@ -787,7 +802,7 @@ class Generator:
 
         finished = returned = None
         timeliness = ""
-        if status in (S_ACC, S_PROC):
+        if status in (ACCEPTED, PROCESSING):
             # When processing ends: mostly on or before the due date, some late.
             roll = rng.random()
             if roll < 0.07:
@@ -800,14 +815,14 @@ class Generator:
                 finished = self.at_on(end_day, received)
                 outcome = rng.random()
                 if outcome < 0.01:
-                    final, action = S_WDR, "dossier.withdrawn"
+                    final, action = WITHDRAWN, "dossier.withdrawn"
                 elif outcome < 0.02:
-                    final, action = S_STOP, "dossier.stopped"
-                elif outcome < 0.03 and status == S_ACC:
-                    final, action = S_REF, "dossier.refused"
+                    final, action = STOPPED, "dossier.stopped"
+                elif outcome < 0.03 and status == ACCEPTED:
+                    final, action = REFUSED, "dossier.refused"
                 else:
-                    final, action = S_FIN, "dossier.finished"
-                if final != S_WDR:
+                    final, action = FINISHED, "dossier.finished"
+                if final != WITHDRAWN:
                     finished_day = finished // 1440
                     timeliness = (
                         "early" if finished_day < due else ("on_time" if finished_day == due else "late")
@@ -816,7 +831,7 @@ class Generator:
                     (events.take_id(), dossier_id, actor, finished, action, status, final, DETAILS_DEMO)
                 )
                 status = final
-                if final == S_FIN:
+                if final == FINISHED:
                     bcci = return_channel == ReturnChannel.BCCI
                     return_day = cal.add(end_day, rng.randint(0, 3 if bcci else 5))
                     if return_day < today or (return_day == today and rng.random() < 0.3):
@@ -829,11 +844,11 @@ class Generator:
                                 returned,
                                 "dossier.returned",
                                 status,
-                                S_RET,
+                                RETURNED,
                                 f'{{"channel": "{return_channel}", "demo": true}}',
                             )
                         )
-                        status = S_RET
+                        status = RETURNED
                     if bcci and office is not None:
                         self.return_item(t, dossier_id, office, status, end_day, finished, returned)
 
@@ -1074,7 +1089,6 @@ def _accumulate(values):
 
 
 def _tables() -> dict[str, Table]:
-    PostalItem, ItemEvent, DeliveryAttempt, _seq = _postal_models()
     return {
         "dossier": Table(Dossier, DOSSIER_COLUMNS, DOSSIER_MOMENTS, DOSSIER_DAYS),
         "document": Table(DossierDocument, DOCUMENT_COLUMNS),
@@ -1141,7 +1155,6 @@ def generate(*, count: int, communes, seed: int = 2026, now: datetime | None = N
 
 def _advance_sequences(generator: Generator, tables: dict[str, Table]) -> None:
     """Code sequences past the numbers used; PostgreSQL id sequences past the ids given."""
-    _item, _event, _attempt, ItemCodeSequence = _postal_models()
     sequences = [
         DossierCodeSequence(unit_id=unit_id, day=date.fromordinal(day), last_number=number)
         for (unit_id, day), number in generator.numbers.items()

@@ -9,8 +9,8 @@ from decimal import Decimal
 from django.db.models import Min
 from django.utils import timezone
 
-from communes.demo import COMMUNE_CODES, DISTRICT_CODE
 from communes.models import AdministrativeUnit
+from demo.communes import COMMUNE_CODES, DISTRICT_CODE
 from dossiers.models import Dossier
 from reports.models import Metric, Target
 from reports.services.aggregation import compute_weeks, current_monday

@@ -3,7 +3,7 @@
 ``seed(options={"dossiers": N})`` loads the catalogue (idempotent) and tops the demo communes up
 to N dossiers, spread over the last two years, with a realistic mix: intake channels, postal
 return rising over time, declines by reason, supplements, extensions, late dossiers, and the
-postal items of postal dossiers. The rows are written in bulk by ``dossiers.generator`` (COPY on
+postal items of postal dossiers. The rows are written in bulk by ``demo.generator`` (COPY on
 PostgreSQL): a million dossiers take about a minute and a half on two cores.
 """
 
@@ -14,9 +14,9 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from communes.demo import COMMUNE_CODES
 from communes.models import AdministrativeUnit
-from dossiers import generator
+from demo import generator
+from demo.communes import COMMUNE_CODES
 from dossiers.catalogue import load_catalogue
 from dossiers.models import Dossier
 

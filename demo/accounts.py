@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from accounts.models import Role, User
-from communes.demo import COMMUNE_CODES, DISTRICT_CODE, DISTRICT_POST_CODE, PROVINCE_CODE
 from communes.models import AdministrativeUnit, PostOffice
+from demo.communes import COMMUNE_CODES, DISTRICT_CODE, DISTRICT_POST_CODE, PROVINCE_CODE
 
 DEMO_PASSWORD = "PostDesk@2026"
 
