@@ -96,6 +96,13 @@ DATABASES = {
         "DATABASE_URL", env_str("DATABASE_URL", "sqlite:///db.sqlite3"), base_dir=BASE_DIR
     )
 }
+# A PostgreSQL streaming replica for the pages that only read (dashboards, exports, the dossier
+# list): core/replica.py, docs/scaling.md. Tests mirror it on the primary.
+if env_str("DATABASE_REPLICA_URL", ""):
+    DATABASES["replica"] = database_from_url(
+        "DATABASE_REPLICA_URL", env_str("DATABASE_REPLICA_URL", ""), base_dir=BASE_DIR
+    ) | {"TEST": {"MIRROR": "default"}}
+    DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

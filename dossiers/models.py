@@ -209,11 +209,11 @@ class Dossier(models.Model):
             models.Index(fields=["receiving_unit", "-received_at", "-id"], name="dossier_unit_received_idx"),
             # Status filters and the "overdue / nearly due" lists of a unit.
             models.Index(fields=["receiving_unit", "status", "due_date"], name="dossier_unit_status_due_idx"),
-            # The dashboard's "late / nearly due" lists: open dossiers only (statuses.OPEN), by due date.
+            # The dashboard's "late / nearly due" lists: dossiers whose clock runs, by due date.
             models.Index(
                 fields=["receiving_unit", "due_date", "id"],
-                name="dossier_open_due_idx",
-                condition=Q(status__in=sorted(statuses.OPEN)),
+                name="dossier_running_due_idx",
+                condition=Q(status__in=statuses.RUNNING),
             ),
             # The list filtered to dossiers running against their deadline (the overdue and
             # nearly-due filters, a running status), newest first: a walk of the small set of

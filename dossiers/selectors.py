@@ -36,6 +36,19 @@ NEARLY_DUE_WORKING_DAYS = 2
 PAGE_SIZE = 50
 
 
+def overdue_filter(today: date) -> Q:
+    """Overdue on ``today``: the clock is running (not waiting on the citizen, not ended) and
+    the due date has passed. The one rule of the list's filter, the dashboard's late list and
+    the week in progress's ``open_overdue`` (reports.services.aggregation); docs/reports.md."""
+    return Q(status__in=RUNNING, due_date__lt=today)
+
+
+def nearly_due_filter(today: date) -> Q:
+    """Due today or within NEARLY_DUE_WORKING_DAYS working days, the clock running."""
+    horizon = workdays.add_working_days(today, NEARLY_DUE_WORKING_DAYS)
+    return Q(status__in=RUNNING, due_date__gte=today, due_date__lte=horizon)
+
+
 def filter_dossiers(qs: QuerySet[Dossier], filters: dict, *, today: date | None = None) -> QuerySet[Dossier]:
     """Apply the list's filters (cleaned data of DossierFilterForm) in the database."""
     today = today or timezone.localdate()
@@ -59,10 +72,9 @@ def filter_dossiers(qs: QuerySet[Dossier], filters: dict, *, today: date | None 
         qs = qs.filter(receiving_unit=filters["unit"])
     flag = filters.get("flag")
     if flag == "overdue":
-        qs = qs.filter(status__in=RUNNING, due_date__lt=today)
+        qs = qs.filter(overdue_filter(today))
     elif flag == "nearly_due":
-        horizon = workdays.add_working_days(today, NEARLY_DUE_WORKING_DAYS)
-        qs = qs.filter(status__in=RUNNING, due_date__gte=today, due_date__lte=horizon)
+        qs = qs.filter(nearly_due_filter(today))
     if filters.get("received_from"):
         qs = qs.filter(received_at__gte=_start_of(filters["received_from"]))
     if filters.get("received_to"):

@@ -1,8 +1,10 @@
 """Dossier statuses (national portal codes) and the named groups every page, report and index
 uses — one home, so that "open" or "overdue" means the same everywhere.
 
-The groups describe today's behaviour; which of them defines "overdue" on each screen is decided
-with the figures, here and nowhere else.
+"Overdue" (docs/reports.md): the clock is RUNNING — the dossier is not ended and not WAITING_ON_CITIZEN
+— and its due date has passed. The dossier list's filter, the dashboard's late list and the weekly
+``open_overdue`` apply exactly that (dossiers.selectors.overdue_filter), and
+tests/reports/test_overdue_agrees.py proves the three count the same dossiers.
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ class Status(models.IntegerChoices):
     RETURNED = 10, _("Result returned")
 
 
-# Not ended yet: registered (a BCCI intake awaiting the handover) or accepted and in processing.
-# The dashboard's late / nearly-due lists and the retention rule (open dossiers are kept).
+# Not ended yet: registered (a BCCI intake awaiting the handover) or accepted and in processing,
+# whether or not the clock runs. The retention rule (open dossiers are kept).
 OPEN = frozenset(
     {
         Status.REGISTERED,
@@ -39,11 +41,15 @@ OPEN = frozenset(
 )
 # Accepted at the desk and not ended: the workflow's extension, withdrawal and stop apply.
 ACCEPTED_OPEN = OPEN - {Status.REGISTERED}
-# The citizen has to act; a supplement request stops the deadline clock.
-WAITING_ON_CITIZEN = frozenset({Status.SUPPLEMENT_REQUESTED})
-# Open and counting against the deadline: the list's overdue and nearly-due filters. A tuple
-# because it is also the condition of a partial index (its order is part of the migration).
-RUNNING = (Status.ACCEPTED, Status.PROCESSING, Status.FINANCIAL_OBLIGATION)
+# The citizen has to act: a supplement to hand in or a financial obligation (fees, land levy) to
+# fulfil. The deadline clock stops meanwhile (a supplement restarts it on completion).
+WAITING_ON_CITIZEN = frozenset({Status.SUPPLEMENT_REQUESTED, Status.FINANCIAL_OBLIGATION})
+# Open and counting against the deadline: OPEN minus WAITING_ON_CITIZEN. The list's overdue and
+# nearly-due filters, the dashboard's late and nearly-due lists, the week in progress's
+# open_overdue. A registered dossier has no due date until its legal submission, so it can only be
+# late once it has one. A tuple because it is also the condition of two partial indexes (its order
+# is part of the migration).
+RUNNING = (Status.REGISTERED, Status.ACCEPTED, Status.PROCESSING)
 # Processing is over, one way or another (finished_at is set on import for these).
 ENDED = frozenset({Status.REFUSED, Status.WITHDRAWN, Status.STOPPED, Status.FINISHED, Status.RETURNED})
 

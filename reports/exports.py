@@ -32,7 +32,7 @@ COUNT_COLUMNS = (
     ("finished_early", gettext_lazy("Early")),
     ("finished_on_time", gettext_lazy("On time")),
     ("finished_late", gettext_lazy("Late")),
-    ("open_overdue", gettext_lazy("Open and overdue at week end")),
+    ("open_overdue", gettext_lazy("Open and overdue at the period's end")),
     ("items_delivered", gettext_lazy("Items delivered")),
     ("items_on_target", gettext_lazy("Delivered within J+n")),
     ("items_returned_to_sender", gettext_lazy("Returned to the agency")),

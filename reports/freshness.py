@@ -32,6 +32,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Max, Min
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from communes.models import DirtyWeek
 from reports.locks import ComputationBusy
@@ -112,7 +113,12 @@ def request_refresh() -> None:
     except Exception:
         first_of_burst = True  # no cache: queue every time rather than never
     if first_of_burst:
-        threading.Thread(target=_send, name="reports-refresh-send", daemon=True).start()
+        _in_background(_send)
+
+
+def _in_background(function) -> None:
+    """Queue from a short-lived thread: a broker that does not answer holds up no request."""
+    threading.Thread(target=function, name="reports-refresh-send", daemon=True).start()
 
 
 # --- recounting ---------------------------------------------------------------------------------
@@ -184,6 +190,18 @@ class Freshness:
         if self.computed_at is None:
             return None
         return max(0, int((timezone.now() - self.computed_at).total_seconds()))
+
+    @property
+    def age_text(self) -> str:
+        """How long ago, in the largest whole unit: '40 giây', '3 phút', '2 giờ', '5 ngày'."""
+        seconds = self.age_seconds or 0
+        if seconds < 60:
+            return ngettext("%(n)d second", "%(n)d seconds", seconds) % {"n": seconds}
+        if seconds < 3600:
+            return ngettext("%(n)d minute", "%(n)d minutes", seconds // 60) % {"n": seconds // 60}
+        if seconds < 86400:
+            return ngettext("%(n)d hour", "%(n)d hours", seconds // 3600) % {"n": seconds // 3600}
+        return ngettext("%(n)d day", "%(n)d days", seconds // 86400) % {"n": seconds // 86400}
 
 
 def freshness(first: date, last: date, now: datetime | None = None) -> Freshness:

@@ -38,6 +38,10 @@ COUNTERS = (
     "declined_other",
     "declined_unrecorded",
 )
+# Stocks: counted at a moment (the end of the week). Over several weeks a stock is its value in
+# the last week of the period, never a sum; every other counter is a flow, summed over the weeks.
+STOCKS = ("open_overdue",)
+FLOWS = tuple(name for name in COUNTERS if name not in STOCKS)
 # dossiers.DeclineReason value -> counter; a blank reason is "unrecorded".
 DECLINE_COUNTERS = {
     "in_person": "declined_in_person",

@@ -10,26 +10,61 @@ from decimal import Decimal
 from django.db.models import Max, Q, QuerySet, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 
 from accounts import scoping
 from accounts.models import Role
 from communes.models import AdministrativeUnit
-from dossiers import statuses
 from dossiers.models import Dossier
-from reports.models import COUNTERS, ComputationRun, ComputedWeek, Metric, Target, WeeklyRate
-from reports.rates import RATES, all_rates, gap, sum_counts
+from dossiers.selectors import nearly_due_filter, overdue_filter
+from reports.models import COUNTERS, FLOWS, STOCKS, ComputationRun, ComputedWeek, Metric, Target, WeeklyRate
+from reports.rates import RATES, all_rates, gap
 
 Level = AdministrativeUnit.Level
-NEARLY_DUE_DAYS = 2
+COUNTRY = "all"  # the ``unit`` parameter of the whole country (administrators)
+RANKING_PAGE_SIZE = 50
+
+
+class Country:
+    """The whole country, for administrators: the sum of the provinces' rows. Quacks like the
+    few attributes of an AdministrativeUnit the dashboard reads."""
+
+    pk = id = COUNTRY
+    parent = None
+    level = "country"
+
+    @property
+    def name(self) -> str:
+        return str(_("Whole country"))
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Country)
+
+    def __hash__(self) -> int:
+        return hash(COUNTRY)
+
+
 LIST_LIMIT = 20
 
 
 # --- units -------------------------------------------------------------------------------------
 
 
-def dashboard_unit(user, unit_id: int | None) -> AdministrativeUnit:
-    """The unit a dashboard shows: the one asked for (404 outside the scope) or the user's own."""
+def sees_country(user) -> bool:
+    return scoping.unit_ids(user) is scoping.ALL
+
+
+def dashboard_unit(user, unit_id: int | str | None) -> AdministrativeUnit | Country:
+    """The unit a dashboard shows: the one asked for (404 outside the scope) or the user's own;
+    the whole country for those who see every unit."""
     units = scoping.units_visible_to(user).select_related("parent")
+    if unit_id == COUNTRY:
+        if not sees_country(user):
+            raise Http404
+        return Country()
     if unit_id is not None:
         return get_object_or_404(units, pk=unit_id)
     if user.unit_id:
@@ -46,15 +81,17 @@ def dashboard_unit(user, unit_id: int | None) -> AdministrativeUnit:
     return unit
 
 
-def unit_choices(user, unit: AdministrativeUnit) -> QuerySet[AdministrativeUnit]:
-    """Units offered in the dashboard's unit picker: provinces and districts in scope, and the
-    communes of the unit shown."""
+def unit_choices(user, unit: AdministrativeUnit | Country) -> list:
+    """Units offered in the dashboard's unit picker: the whole country (for those who see it),
+    provinces and districts in scope, and the communes of the unit shown."""
     units = scoping.units_visible_to(user)
     if user.role == Role.COMMUNE_OFFICIAL and not user.is_administrator:
-        return units.order_by("name")
-    return units.filter(
-        Q(level__in=[Level.PROVINCE, Level.DISTRICT]) | Q(parent=unit) | Q(pk=unit.pk)
-    ).order_by("level", "name")
+        return list(units.order_by("name"))
+    around = Q() if isinstance(unit, Country) else Q(parent=unit) | Q(pk=unit.pk)
+    choices = list(
+        units.filter(Q(level__in=[Level.PROVINCE, Level.DISTRICT]) | around).order_by("level", "name")
+    )
+    return [Country(), *choices] if sees_country(user) else choices
 
 
 def subtree_filter(unit: AdministrativeUnit, prefix: str = "") -> Q:
@@ -66,32 +103,49 @@ def subtree_filter(unit: AdministrativeUnit, prefix: str = "") -> Q:
     )
 
 
-def communes_of(unit: AdministrativeUnit) -> QuerySet[AdministrativeUnit]:
-    return AdministrativeUnit.objects.filter(subtree_filter(unit), level=Level.COMMUNE).order_by("name")
+def subtree_units(unit: AdministrativeUnit | Country) -> QuerySet[AdministrativeUnit]:
+    if isinstance(unit, Country):
+        return AdministrativeUnit.objects.all()
+    return AdministrativeUnit.objects.filter(subtree_filter(unit))
+
+
+def communes_of(unit: AdministrativeUnit | Country) -> QuerySet[AdministrativeUnit]:
+    return subtree_units(unit).filter(level=Level.COMMUNE).order_by("name")
+
+
+def _rows_of(unit: AdministrativeUnit | Country) -> QuerySet[WeeklyRate]:
+    """The weekly rows that hold the unit's counts: its own, or the provinces' for the country."""
+    if isinstance(unit, Country):
+        return WeeklyRate.objects.filter(unit__level=Level.PROVINCE, unit__parent__isnull=True)
+    return WeeklyRate.objects.filter(unit=unit)
 
 
 # --- counts ------------------------------------------------------------------------------------
 
 
-def _sums() -> dict:
-    return {name: Sum(name) for name in COUNTERS}
+def _sums(names=COUNTERS) -> dict:
+    return {name: Sum(name) for name in names}
 
 
-def period_counts(unit: AdministrativeUnit, first: date, last: date) -> dict[str, int]:
-    """The unit's counts summed over the weeks first..last (Mondays)."""
-    totals = WeeklyRate.objects.filter(unit=unit, week_start__gte=first, week_start__lte=last).aggregate(
-        **_sums()
-    )
+def period_counts(unit: AdministrativeUnit | Country, first: date, last: date) -> dict[str, int]:
+    """The unit's counts over the weeks first..last (Mondays): flows summed over the weeks,
+    stocks (open and overdue) as they were in the last week."""
+    rows = _rows_of(unit)
+    flows = rows.filter(week_start__gte=first, week_start__lte=last).aggregate(**_sums(FLOWS))
+    stocks = rows.filter(week_start=last).aggregate(**_sums(STOCKS))
+    totals = flows | stocks
     return {name: totals[name] or 0 for name in COUNTERS}
 
 
-def weekly_series(unit: AdministrativeUnit, first: date, last: date) -> list[tuple[date, dict]]:
+def weekly_series(unit: AdministrativeUnit | Country, first: date, last: date) -> list[tuple[date, dict]]:
     """One entry per week first..last, zero counts for weeks without a row."""
     rows = {
         row["week_start"]: row
-        for row in WeeklyRate.objects.filter(unit=unit, week_start__gte=first, week_start__lte=last).values(
-            "week_start", *COUNTERS
-        )
+        for row in _rows_of(unit)
+        .filter(week_start__gte=first, week_start__lte=last)
+        .order_by()
+        .values("week_start")
+        .annotate(**_sums())
     }
     series, monday = [], first
     while monday <= last:
@@ -121,8 +175,11 @@ def _ancestor_map(unit_ids: set[int]) -> dict[int, int | None]:
     return parents
 
 
-def targets_for(unit_ids: list[int], year: int) -> dict[int, dict[str, Decimal]]:
-    """Each unit's targets for the year; a unit without its own inherits the nearest above."""
+def targets_for(unit_ids: list, year: int) -> dict:
+    """Each unit's targets for the year; a unit without its own inherits the nearest above. The
+    whole country has none (targets are set by provinces and below)."""
+    if COUNTRY in unit_ids:
+        return {COUNTRY: {}} | targets_for([pk for pk in unit_ids if pk != COUNTRY], year)
     parents = _ancestor_map(set(unit_ids))
     own: dict[int, dict[str, Decimal]] = {}
     for unit_id, metric, value in Target.objects.filter(unit_id__in=parents, year=year).values_list(
@@ -196,21 +253,25 @@ class UnitRow:
         return sum(self.counts[name] for name in COUNTERS if name.startswith("declined_"))
 
 
-def unit_rows(units: list[AdministrativeUnit], first: date, last: date, year: int) -> list[UnitRow]:
-    """Counts, rates and targets of each unit over the period: three queries for any number."""
-    ids = [u.pk for u in units]
-    sums = {
+def unit_rows(units: list, first: date, last: date, year: int) -> list[UnitRow]:
+    """Counts, rates and targets of each unit over the period (flows summed, stocks of the last
+    week): four queries for any number of units."""
+    ids = [u.pk for u in units if not isinstance(u, Country)]
+    rows = WeeklyRate.objects.filter(unit_id__in=ids).order_by().values("unit_id")
+    flows = {
         row["unit_id"]: row
-        for row in WeeklyRate.objects.filter(unit_id__in=ids, week_start__gte=first, week_start__lte=last)
-        .order_by()
-        .values("unit_id")
-        .annotate(**_sums())
+        for row in rows.filter(week_start__gte=first, week_start__lte=last).annotate(**_sums(FLOWS))
     }
-    targets = targets_for(ids, year)
-    rows = []
+    stocks = {row["unit_id"]: row for row in rows.filter(week_start=last).annotate(**_sums(STOCKS))}
+    targets = targets_for([u.pk for u in units], year)
+    result = []
     for unit in units:
-        counts = sum_counts([sums[unit.pk]]) if unit.pk in sums else dict.fromkeys(COUNTERS, 0)
-        rows.append(
+        if isinstance(unit, Country):
+            counts = period_counts(unit, first, last)
+        else:
+            found = flows.get(unit.pk, {}) | stocks.get(unit.pk, {})
+            counts = {name: found.get(name) or 0 for name in COUNTERS}
+        result.append(
             UnitRow(
                 unit=unit,
                 counts=counts,
@@ -219,41 +280,42 @@ def unit_rows(units: list[AdministrativeUnit], first: date, last: date, year: in
                 figures=figures(counts, targets[unit.pk]),
             )
         )
-    return rows
+    return result
 
 
-def ranking(rows: list[UnitRow]) -> list[UnitRow]:
-    """Best BCCI return rate first; communes with no results returned come last."""
-    return sorted(
-        rows,
-        key=lambda r: (
-            r.bcci_return_rate is None,
-            -(r.bcci_return_rate or 0),
-            -r.counts["returned"],
-            r.unit.name,
-        ),
+@dataclass
+class Ranking:
+    """Communes with a BCCI return rate, best first, and those without one (no result returned
+    in the period: "no data yet"), which never take a ranked place."""
+
+    ranked: list[UnitRow]
+    without_data: list[UnitRow]
+
+
+def ranking(rows: list[UnitRow]) -> Ranking:
+    ranked = sorted(
+        (r for r in rows if r.bcci_return_rate is not None),
+        key=lambda r: (-r.bcci_return_rate, -r.counts["returned"], r.unit.name),
     )
+    return Ranking(ranked=ranked, without_data=[r for r in rows if r.bcci_return_rate is None])
 
 
 # --- dossiers to act on -------------------------------------------------------------------------
 
 
-def dossiers_to_act_on(user, unit: AdministrativeUnit, today: date) -> dict:
-    """Open dossiers of the unit's subtree that are late, or due within NEARLY_DUE_DAYS days."""
-    open_dossiers = scoping.filter_by_unit(
-        Dossier.objects.filter(
-            # The subtree's units as a subquery, so the open-dossier index serves each unit.
-            receiving_unit__in=AdministrativeUnit.objects.filter(subtree_filter(unit)).values("pk"),
-            status__in=sorted(statuses.OPEN),
-            due_date__isnull=False,
-        ),
+def dossiers_to_act_on(user, unit: AdministrativeUnit | Country, today: date) -> dict:
+    """Dossiers of the unit's subtree whose clock runs and that are overdue, or nearly due: the
+    same rules as the dossier list's filters (dossiers.selectors)."""
+    running = scoping.filter_by_unit(
+        # The subtree's units as a subquery, so the running-dossier index serves each unit.
+        Dossier.objects.all()
+        if isinstance(unit, Country)
+        else Dossier.objects.filter(receiving_unit__in=subtree_units(unit).values("pk")),
         user,
         field="receiving_unit",
     ).select_related("procedure", "receiving_unit")
-    late = open_dossiers.filter(due_date__lt=today).order_by("due_date", "id")
-    nearly = open_dossiers.filter(
-        due_date__gte=today, due_date__lte=today + timedelta(days=NEARLY_DUE_DAYS)
-    ).order_by("due_date", "id")
+    late = running.filter(overdue_filter(today)).order_by("due_date", "id")
+    nearly = running.filter(nearly_due_filter(today)).order_by("due_date", "id")
     shown = ("code", "due_date", "procedure__name", "receiving_unit__name")  # what the lists print
     return {
         "late": list(late.only(*shown)[:LIST_LIMIT]),

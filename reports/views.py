@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import urlencode
@@ -18,38 +18,43 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import scoping
 from accounts.models import Role
-from accounts.permissions import role_required
+from accounts.permissions import role_required, user_has_role
+from communes.models import AdministrativeUnit
+from communes.roles import NETWORK_OVERVIEW
+from core.replica import reads_from_replica
+from postal.transfers import PLANNERS
 from reports import selectors
 from reports.exports import Report, to_csv, to_xlsx
 from reports.forms import TargetForm
+from reports.freshness import freshness, refresh_if_due
 from reports.models import ComputationRun, Metric
 from reports.rates import RATES, all_rates
 from reports.services.aggregation import current_monday
 from reports.services.runs import request_recomputation
 from reports.services.targets import set_target
-from reports.weeks import WeekError, parse_week, week_label, year_weeks_until
+from reports.weeks import WeekError, parse_week, week_choices, week_label, week_text, year_weeks_until
 
 DASHBOARD_ROLES = (Role.LEADER, Role.COMMUNE_OFFICIAL)
 TREND_WEEKS = 52
 
-# Pages other teams add; a link is shown only when its URL name exists.
-NETWORK_URL_NAMES = ("communes:network", "communes:office_list", "communes:post_office_list")
-TRANSFER_URL_NAMES = ("postal:transfer_list", "postal:transfers", "postal:task_transfer_list")
+
+def related_links(user) -> list[tuple[str, str, str]]:
+    """(url, icon, label) of the pages the dashboard links to, those the user may open."""
+    links = [(reverse("communes:unit_list"), "geo-alt", _("Units and post offices"))]
+    if user_has_role(user, NETWORK_OVERVIEW):
+        links.append((reverse("communes:network"), "building", _("Post office network")))
+    if user_has_role(user, PLANNERS):
+        links.append((reverse("postal:transfer_matrix"), "arrow-left-right", _("Task transfers")))
+    links.append((reverse("dossiers:list"), "folder2-open", _("Dossiers")))
+    return links
 
 
-def safe_reverse(*names: str) -> str | None:
-    for name in names:
-        try:
-            return reverse(name)
-        except NoReverseMatch:
-            continue
-    return None
-
-
-def _unit_id(request) -> int | None:
+def _unit_id(request) -> int | str | None:
     raw = request.GET.get("unit") or request.POST.get("unit")
     if raw in (None, ""):
         return None
+    if raw == selectors.COUNTRY:
+        return raw
     try:
         return int(raw)
     except ValueError:
@@ -97,12 +102,23 @@ def _trend(unit, monday: date, targets: dict) -> dict:
     return data
 
 
+def _overdue_link(user, unit) -> str:
+    """The dossier list filtered to the late dossiers the dashboard counts (same rule)."""
+    params = {"flag": "overdue"}
+    if not isinstance(unit, selectors.Country) and unit.level == AdministrativeUnit.Level.COMMUNE:
+        params["unit"] = unit.pk
+    return f"{reverse('dossiers:list')}?{urlencode(params)}"
+
+
 @role_required(*DASHBOARD_ROLES)
 @require_GET
+@reads_from_replica
 def dashboard(request):
     user = request.user
     unit = selectors.dashboard_unit(user, _unit_id(request))
+    refresh_if_due()
     monday = _selected_week(request)
+    current = current_monday()
     period = "ytd" if request.GET.get("period") == "ytd" else "week"
     year = monday.isocalendar()[0]
     year_first = year_weeks_until(monday)[0]
@@ -112,7 +128,11 @@ def dashboard(request):
     ytd_figures = selectors.figures(ytd_counts, targets)
     ranking_first = monday if period == "week" else year_first
     communes = list(selectors.communes_of(unit))
-    rows = selectors.ranking(selectors.unit_rows(communes, ranking_first, monday, year))
+    ranking = selectors.ranking(selectors.unit_rows(communes, ranking_first, monday, year))
+    ranked_page = Paginator(ranking.ranked, selectors.RANKING_PAGE_SIZE).get_page(
+        request.GET.get("rank_page")
+    )
+    rows = [*ranking.ranked, *ranking.without_data]
     today = timezone.localdate()
     params = {"unit": unit.pk, "week": week_label(monday)}
     context = {
@@ -121,25 +141,30 @@ def dashboard(request):
         "monday": monday,
         "sunday": monday + timedelta(days=6),
         "week": week_label(monday),
+        "week_text": week_text(monday),
+        "week_choices": week_choices(monday, current),
+        "previous_week": week_label(monday - timedelta(weeks=1)),
+        "next_week": week_label(monday + timedelta(weeks=1)) if monday < current else None,
         "year": year,
         "year_first": year_first,
+        "year_week": monday.isocalendar()[1],
         "period": period,
         "rates": list(zip(week_figures, ytd_figures, strict=True)),
         "ytd_counts": ytd_counts,
-        "rows": rows,
+        "ranked_page": ranked_page,
+        "without_data": ranking.without_data,
         "decline_rows": [row for row in rows if row.declined],
         "trend": _trend(unit, monday, targets),
         "act_on": selectors.dossiers_to_act_on(user, unit, today),
-        "computed_at": selectors.computed_at(ranking_first, monday),
+        "overdue_url": _overdue_link(user, unit),
+        "freshness": freshness(ranking_first, monday),
         "run": selectors.latest_run(),
         "can_recompute": user.is_administrator or user.role == Role.LEADER,
         "can_export": user.is_administrator or user.role == Role.LEADER,
         "query": urlencode(params),
-        "units_url": safe_reverse("communes:unit_list"),
-        "network_url": safe_reverse(*NETWORK_URL_NAMES),
-        "transfers_url": safe_reverse(*TRANSFER_URL_NAMES),
-        "dossier_url": safe_reverse("dossiers:dossier_list", "dossiers:list"),
-        "week_over": monday < current_monday(),
+        "period_query": urlencode({**params, "period": period}),
+        "links": related_links(user),
+        "week_over": monday < current,
     }
     return render(request, "reports/dashboard.html", context)
 
@@ -252,6 +277,7 @@ def build_report(user, unit_id: int | None, monday: date, kind: str) -> Report:
 
 @role_required(Role.LEADER)
 @require_GET
+@reads_from_replica
 def export(request, kind: str, fmt: str):
     if kind not in ("weekly", "ytd") or fmt not in ("xlsx", "csv"):
         raise Http404
@@ -260,6 +286,7 @@ def export(request, kind: str, fmt: str):
         monday = parse_week(raw_week) if raw_week else current_monday()
     except WeekError as exc:
         return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+    refresh_if_due()
     report = build_report(request.user, _unit_id(request), monday, kind)
     filename = f"bao-cao-{'tuan' if kind == 'weekly' else 'luy-ke'}-{week_label(monday)}"
     if fmt == "xlsx":

@@ -87,3 +87,25 @@ def year_weeks_until(monday: date) -> list[date]:
     year = monday.isocalendar()[0]
     first = date.fromisocalendar(year, 1, 1)
     return weeks_ending(monday, (monday - first).days // 7 + 1)
+
+
+def week_text(monday: date) -> str:
+    """A week as people say it: 'Tuần 48/2026 (23/11–29/11)' ('Week 48/2026 (23/11–29/11)')."""
+    year, week, _weekday = monday.isocalendar()
+    sunday = monday + timedelta(days=6)
+    return _("Week %(week)s/%(year)s (%(start)s–%(end)s)") % {
+        "week": week,
+        "year": year,
+        "start": f"{monday:%d/%m}",
+        "end": f"{sunday:%d/%m}",
+    }
+
+
+def week_choices(selected: date, current: date) -> list[tuple[str, str]]:
+    """(value, text) of the weeks a picker offers, newest first: from week 1 of the year before
+    the selected week's up to the current week."""
+    first = date.fromisocalendar(selected.isocalendar()[0] - 1, 1, 1)
+    return [
+        (week_label(monday), week_text(monday))
+        for monday in reversed(weeks_ending(current, (current - first).days // 7 + 1))
+    ]

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import DOSSIER_VIEWERS, can_work_desk, role_required
+from core.replica import reads_from_replica
 from core.spreadsheets import safe_row
 from dossiers import selectors, statuses
 from dossiers.forms import (
@@ -35,6 +36,7 @@ def _filters(request):
 
 
 @role_required(*DOSSIER_VIEWERS)
+@reads_from_replica
 def dossier_list(request):
     form, filters = _filters(request)
     page = selectors.keyset_page(
@@ -173,6 +175,7 @@ class _Echo:
 
 
 @role_required(*DOSSIER_VIEWERS)
+@reads_from_replica
 def dossier_export(request, fmt: str):
     """The filtered list as CSV (streamed) or XLSX; identity numbers and phones masked."""
     _form, filters = _filters(request)

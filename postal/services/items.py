@@ -40,6 +40,9 @@ DEFAULT_TARGET_DAYS = {
     DeliveryTier.FAR_PROVINCE: 4,
 }
 
+# Item statuses the weekly figures count (reports: items delivered, returned to the agency).
+COUNTED_STATUSES = frozenset({ItemStatus.DELIVERED, ItemStatus.RETURNED_TO_SENDER})
+
 # The item state machine in one screen. Handovers move items out of CREATED (return) and
 # ACCEPTED (intake); delivery attempts move return items out of the middle states.
 TRANSITIONS: dict[str, frozenset[str]] = {

@@ -17,12 +17,33 @@ from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Case, Count, DateTimeField, F, Func, IntegerField, Q, Value, When
-from django.db.models.functions import Greatest, Least, TruncDate
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest, Least, TruncDate
 from django.utils import timezone
 
 from communes.models import AdministrativeUnit, DirtyWeek
-from dossiers.models import Dossier, IntakeChannel, ReturnChannel, Status, Timeliness
+from dossiers.models import (
+    Dossier,
+    DossierEvent,
+    IntakeChannel,
+    ReturnChannel,
+    Status,
+    SupplementRequest,
+    Timeliness,
+)
+from dossiers.selectors import overdue_filter
 from postal.models import Direction, ItemEvent, ItemStatus, PostalItem
 from reports.locks import computation_lock
 from reports.models import COUNTERS, DECLINE_COUNTERS, ComputedWeek, WeeklyRate
@@ -30,6 +51,8 @@ from reports.weeks import LOCAL_TZ, week_bounds, week_of
 
 log = logging.getLogger(__name__)
 TIMELINESS_VALUES = frozenset(Timeliness.values)
+# The event that records a request for a financial obligation (dossiers.workflow.request_payment).
+PAYMENT_REQUESTED = "dossier.payment_requested"
 
 Counts = dict[str, int]
 WEEK = timedelta(days=7)
@@ -230,16 +253,51 @@ def finished_counts(span: Span) -> dict[tuple[int, int], Counts]:
     return counts
 
 
-def overdue_counts(span: Span) -> dict[tuple[int, int], Counts]:
-    """Open at the week's end (Monday 00:00) with a due date on or before its Sunday.
+def _pause_start():
+    """When the clock of a dossier now waiting on the citizen stopped: the open supplement
+    request, or the last request of a financial obligation (its event); NULL for the others.
+    A waiting dossier without that record is taken as waiting since its reception."""
+    open_supplement = SupplementRequest.objects.filter(
+        dossier=OuterRef("pk"), completed_at__isnull=True
+    ).order_by("-requested_at")
+    payment_requested = DossierEvent.objects.filter(
+        dossier=OuterRef("pk"), action=PAYMENT_REQUESTED
+    ).order_by("-at")
+    return Case(
+        When(
+            status=Status.SUPPLEMENT_REQUESTED,
+            then=Coalesce(Subquery(open_supplement.values("requested_at")[:1]), F("received_at")),
+        ),
+        When(
+            status=Status.FINANCIAL_OBLIGATION,
+            then=Coalesce(Subquery(payment_requested.values("at")[:1]), F("received_at")),
+        ),
+        default=Value(None),
+        output_field=DateTimeField(),
+    )
 
-    A dossier is counted in the weeks from the first whose end is after its reception and whose
-    Sunday is on or after its due date, to the last that ends before it was finished or returned:
-    a contiguous range. Grouped queries return how many dossiers of each unit have each
-    (first, after last) range; the weeks in between are filled in here. Dossiers finished after
-    the first week's end and those not finished are two queries, so that each reads one range
-    of the index on finished_at (which carries the other columns: no table access).
+
+def overdue_counts(span: Span, *, now=None) -> dict[tuple[int, int], Counts]:
+    """Open and overdue: a stock, taken at the end of each week (Monday 00:00), and for the week
+    in progress at the time of the computation (docs/reports.md).
+
+    At a moment M a dossier is open and overdue when it was received before M, its due date is
+    before M's day, it was not finished, stopped, refused, withdrawn or returned by M, and its
+    clock was running at M (not waiting for a supplement or a financial obligation).
+
+    The week in progress is counted with the very filter of the dossier list and the
+    dashboard's late list (dossiers.selectors.overdue_filter), from the statuses now. Ended weeks
+    are reconstructed: a dossier counts in the weeks from the first whose end is after its
+    reception and whose Sunday is on or after its due date, to the last that ends before it was
+    finished or returned or before its current wait on the citizen began — a contiguous range.
+    (A supplement completed later restarted the deadline past the weeks it covered, so those
+    weeks do not count it either.) Grouped queries return how many dossiers of each unit have
+    each (first, after last) range; the weeks in between are filled in here. Dossiers finished
+    after the first week's end and those not finished are two queries, so that each reads one
+    range of the index on finished_at.
     """
+    now = now or timezone.now()
+    current = week_of(now)
     first_end, last_end = span.bounds[1], span.bounds[-1]
     open_at_first_end = Q(returned_at__isnull=True) | Q(returned_at__gte=first_end)
     candidates = (
@@ -251,9 +309,12 @@ def overdue_counts(span: Span) -> dict[tuple[int, int], Counts]:
     for part in (Q(finished_at__gte=first_end), Q(finished_at__isnull=True)):
         rows = (
             candidates.filter(part)
+            .annotate(paused_at=_pause_start())
             .annotate(
                 first=Greatest(span.week("received_at"), span.day_week("due_date"), span.first()),
-                after_last=Least(span.week("finished_at"), span.week("returned_at"), span.after()),
+                after_last=Least(
+                    span.week("finished_at"), span.week("returned_at"), span.week("paused_at"), span.after()
+                ),
             )
             .order_by()
             .values("receiving_unit_id", "first", "after_last")
@@ -261,8 +322,20 @@ def overdue_counts(span: Span) -> dict[tuple[int, int], Counts]:
         )
         for row in rows:
             for week in range(span.position(row["first"]), span.position(row["after_last"])):
+                if 0 <= week < len(span) and span.mondays[week] == current:
+                    continue  # counted below, as of now
                 key = (row["receiving_unit_id"], week)
                 counts.setdefault(key, {"open_overdue": 0})["open_overdue"] += row["n"]
+    if current in span.mondays:
+        index = span.mondays.index(current)
+        today = now.astimezone(LOCAL_TZ).date()
+        for unit_id, n in (
+            Dossier.objects.filter(overdue_filter(today))
+            .order_by()
+            .values_list("receiving_unit_id")
+            .annotate(n=Count("*"))
+        ):
+            counts[(unit_id, index)] = {"open_overdue": n}
     return counts
 
 

@@ -26,7 +26,7 @@ from api.models import CarrierEvent, WebhookDelivery
 from communes.models import AdministrativeUnit, PostOffice
 from dossiers import workflow
 from dossiers.models import DeclineReason, Dossier, DossierEvent, ReturnChannel, Status
-from dossiers.services import create_dossier
+from dossiers.services import Intake, create_dossier
 from dossiers.workdays import TZ
 from postal import services as postal_services
 from postal.models import DeliveryAttempt, PostalItem
@@ -139,13 +139,15 @@ def _enter_through_services(unit, procedure, official, life: dict) -> Dossier:
     dossier = create_dossier(
         by=official,
         receiving_unit=unit,
-        procedure=procedure,
-        applicant_name=life["name"],
-        applicant_phone="0912345678",
-        intake_channel=life["intake"],
-        return_channel=life["return_channel"],
-        decline_reason=life["decline"],
-        received_at=life["received"],
+        intake=Intake(
+            procedure=procedure,
+            applicant_name=life["name"],
+            applicant_phone="0912345678",
+            intake_channel=life["intake"],
+            return_channel=life["return_channel"],
+            decline_reason=life["decline"],
+            received_at=life["received"],
+        ),
     )
     if life["status"] == Status.ACCEPTED:
         return dossier

@@ -49,11 +49,18 @@ def test_leader_reads_the_dashboard_and_exports_the_weekly_xlsx(page, leader, la
     page.get_by_role("heading", name="Bảng điều hành: Huyện Bố Trạch (cũ)").wait_for()
     assert page.get_by_test_id("computed-at").inner_text().strip().startswith("Số liệu tính lúc")
 
-    # Change the period to last week.
-    page.get_by_label("Tuần", exact=True).fill(week_label(last_week_figures))
-    page.get_by_role("button", name="Xem").click()
+    # Change the period to last week with the "previous week" button, and back with the list.
+    page.get_by_role("link", name="Tuần trước").click()
     page.wait_for_url(f"**week={week_label(last_week_figures)}**")
     assert page.get_by_test_id("week-bcci_return_rate").inner_text() == "62,5 %"  # 5 of 8
+    year, number, _ = last_week_figures.isocalendar()
+    assert f"Tuần {number}/{year} ({last_week_figures:%d/%m}–" in page.get_by_test_id("period").inner_text()
+    this_week = last_week_figures + timedelta(weeks=1)
+    page.get_by_label("Tuần", exact=True).select_option(week_label(this_week))
+    page.get_by_role("button", name="Xem").click()
+    page.wait_for_url(f"**week={week_label(this_week)}**")
+    page.get_by_role("link", name="Tuần trước").click()
+    page.wait_for_url(f"**week={week_label(last_week_figures)}**")
 
     # The ranking: Bố Trạch (75 %) before Hoàn Lão (50 %).
     ranking = page.locator("#ranking tbody tr")
@@ -79,3 +86,39 @@ def test_leader_reads_the_dashboard_and_exports_the_weekly_xlsx(page, leader, la
     assert total[rate] == pytest.approx(0.625)
     assert Decimal(str(total[rate + 1])) == Decimal("0.3")  # the target
     assert total[rate + 2] == pytest.approx(32.5)  # points above it
+
+    # The link to the task-transfer page works.
+    page.locator("#related-pages").get_by_role("link", name="Chuyển giao nhiệm vụ").click()
+    page.wait_for_url("**/transfers/")
+    assert page.locator("h1").first.is_visible()
+
+
+def test_a_new_dossier_reaches_the_leaders_dashboard_within_a_minute(
+    page, leader, official, commune, settings
+):
+    """The embedded default (no worker): the desk logs a dossier, the leader reloads."""
+    from dossiers.services import Intake, create_dossier
+
+    settings.REPORTS_REFRESH_DELAY = 2
+    field = ProcedureField.objects.create(code="HT", name="Hộ tịch")
+    procedure = Procedure.objects.create(
+        national_code="1.001193", name="Đăng ký khai sinh", field=field, processing_days=3
+    )
+    log_in(page, "lanhdao", PASSWORD)
+    page.get_by_role("link", name="Bảng điều hành").first.click()
+    assert page.get_by_test_id("week-online_rate").inner_text() == "—"
+    create_dossier(
+        by=official,
+        receiving_unit=commune,
+        intake=Intake(
+            procedure=procedure,
+            applicant_name="Nguyễn Văn An",
+            intake_channel=2,
+            return_channel="bcci",
+            documents=[{"name": "Tờ khai", "form": "original", "count": 1}],
+        ),
+    )
+    page.wait_for_timeout(2500)
+    page.reload()
+    assert page.get_by_test_id("week-online_rate").inner_text() == "100,0 %"
+    assert page.get_by_test_id("computed-at").get_attribute("data-state") == "fresh"

@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from dossiers.models import Dossier, Extension, SupplementRequest
+from dossiers.models import Dossier, DossierEvent, Extension, SupplementRequest
 from postal.models import DeliveryAttempt, ItemEvent, PostalItem
 from reports import selectors
 from reports.models import WeeklyRate
@@ -143,6 +143,7 @@ def build(rng, procedure, units, post_office, official):
             )
         )
     Dossier.objects.bulk_create(dossiers)
+    payments = []
     for d in dossiers:
         info = getattr(d, "_test", {})
         if "extended_from" in info:
@@ -166,8 +167,29 @@ def build(rng, procedure, units, post_office, official):
                     completed_at=d.received_at + timedelta(days=2),
                 )
             )
+        # Waiting on the citizen now: most since a recorded moment (an open supplement request,
+        # a request for a financial obligation), the others without a record (since reception).
+        if d.status in (5, 6) and rng.random() < 0.7:
+            d.paused_since = d.received_at + timedelta(hours=rng.choice([0, 20, 100, 300, 700]))
+            if d.status == 5:
+                supplements.append(
+                    SupplementRequest(
+                        dossier=d, requested_at=d.paused_since, requested_by=official, items="Tờ khai"
+                    )
+                )
+            else:
+                payments.append(
+                    DossierEvent(
+                        dossier=d, at=d.paused_since, action="dossier.payment_requested", to_status=6
+                    )
+                )
+        elif d.status in (5, 6):
+            d.paused_since = d.received_at
+        else:
+            d.paused_since = None
     Extension.objects.bulk_create(extensions)
     SupplementRequest.objects.bulk_create(supplements)
+    DossierEvent.objects.bulk_create(payments)
 
     items, events, attempts = [], [], []
     for d in dossiers:
@@ -267,10 +289,12 @@ def expected_counts(dossiers, items, events, units) -> dict[tuple[int, date], di
             still_open = (d.finished_at is None or d.finished_at >= end) and (
                 d.returned_at is None or d.returned_at >= end
             )
+            clock_running = d.paused_since is None or d.paused_since >= end
             if (
                 d.received_at < end
                 and d.status != 7
                 and still_open
+                and clock_running
                 and d.due_date <= monday + timedelta(days=6)
             ):
                 c["open_overdue"] += 1

@@ -17,7 +17,7 @@ from communes.models import DirtyWeek
 from communes.weekmarks import dossier_weeks, mark_weeks, monday_of
 from dossiers import importing, workflow
 from dossiers.models import DeclineReason, ImportJob, IntakeChannel, ReturnChannel
-from dossiers.services import create_dossier
+from dossiers.services import Intake, create_dossier
 from postal import services as postal_services
 from reports import tasks
 from reports.models import WeeklyRate
@@ -57,7 +57,8 @@ def log(official, commune, procedure, **fields):
         "documents": [{"name": "Tờ khai", "form": "original", "count": 1}],
     }
     values.update(fields)
-    return create_dossier(**values)
+    by, unit = values.pop("by"), values.pop("receiving_unit")
+    return create_dossier(by=by, receiving_unit=unit, intake=Intake(**values))
 
 
 def test_the_weeks_of_a_dossier_cover_reception_close_and_the_overdue_stretch():
