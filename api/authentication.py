@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from django.utils import timezone
@@ -13,6 +14,22 @@ from api.models import ApiClient, hash_token
 
 # Recording every use would add a write to every request; once a minute says enough.
 LAST_USE_PRECISION = timedelta(minutes=1)
+# A client's scope (the units and offices its service user may see) is the same for every
+# request; it is worked out once a minute per process instead of on every tracking event.
+SCOPE_SECONDS = 60
+_scopes: dict[str, tuple[float, set[int] | None, set[int] | None]] = {}
+
+
+def _remember_scope(client: ApiClient) -> None:
+    from accounts import scoping
+
+    user, key = client.user, client.token_hash  # a new token starts afresh
+    cached = _scopes.get(key)
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < SCOPE_SECONDS:
+        user._scope_unit_ids, user._scope_post_office_ids = cached[1], cached[2]
+        return
+    _scopes[key] = (now, scoping.unit_ids(user), scoping.post_office_ids(user))
 
 
 class ClientTokenAuthentication(authentication.BaseAuthentication):
@@ -36,6 +53,7 @@ class ClientTokenAuthentication(authentication.BaseAuthentication):
             ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
             client.last_used_at = now
         client.user.api_client = client
+        _remember_scope(client)
         return client.user, client
 
     def authenticate_header(self, request):

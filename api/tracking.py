@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -69,10 +69,12 @@ class EventConflict(Exception):
     """The event id was already used by this client for another item or kind."""
 
 
-def item_for_client(client: ApiClient, code: str) -> PostalItem:
+def item_for_client(client: ApiClient, code: str, *, lock: bool = False) -> PostalItem:
     """The item with this S10 code among the client's post offices (404 otherwise)."""
     code = postal_services.valid_code(code)
     items = scoping.filter_by_post_office(PostalItem.objects.all(), client.user)
+    if lock:
+        items = items.select_for_update(of=("self",)).select_related("dossier", "post_office")
     item = items.filter(code=code).first()
     if item is None:
         raise Http404
@@ -103,63 +105,58 @@ def decide(item: PostalItem, kind: str, at: datetime, latest_applied: datetime |
 def record_event(
     *,
     client: ApiClient,
-    item: PostalItem,
+    code: str,
     event_id: str,
     kind: str,
     at: datetime,
     reason: str = "",
     recipient: Recipient | None = None,
     note: str = "",
-) -> tuple[CarrierEvent, bool]:
-    """Record one carrier event; returns it and whether it is new. ValidationError (nothing
-    recorded) when the event is impossible for the item, as a scan would be refused."""
+) -> tuple[CarrierEvent, bool, str]:
+    """Record one carrier event; returns it, whether it is new and the item's status.
+    ValidationError (nothing recorded) when the event is impossible for the item, as a scan
+    would be refused; Http404 for an item outside the client's offices; EventConflict (or, in a
+    race, IntegrityError) for an event id already used for something else."""
     by = client.user
-    item = PostalItem.objects.select_for_update().select_related("dossier", "post_office").get(pk=item.pk)
+    item = item_for_client(client, code, lock=True)
     # After the lock: a second copy of the same event sent at the same time waits here and then
     # sees the first one.
     seen = _duplicate(client, event_id, item, kind)
     if seen is not None:
-        return seen, False
+        return seen, False, item.status
     latest = CarrierEvent.objects.filter(item=item, outcome=Outcome.APPLIED).aggregate(latest=Max("at"))[
         "latest"
     ]
     outcome = decide(item, kind, at, latest)
     details = {"reason": reason} if reason else {}
+    status = item.status
     if outcome == Outcome.APPLIED:
-        details |= _apply(item=item, by=by, kind=kind, at=at, reason=reason, recipient=recipient, note=note)
-    try:
-        with transaction.atomic():
-            event = CarrierEvent.objects.create(
-                client=client,
-                event_id=event_id,
-                item=item,
-                kind=kind,
-                at=at,
-                outcome=outcome,
-                details=details,
-            )
-    except IntegrityError:  # the same id for another item arrived at the same time
-        raise EventConflict from None
-    return event, True
+        status = _apply(item=item, by=by, kind=kind, at=at, reason=reason, recipient=recipient, note=note)
+        details["item_status"] = status
+    event = CarrierEvent.objects.create(
+        client=client, event_id=event_id, item=item, kind=kind, at=at, outcome=outcome, details=details
+    )
+    return event, True, status
 
 
 def _apply(
     *, item: PostalItem, by, kind: str, at: datetime, reason: str, recipient: Recipient | None, note: str
-):
+) -> str:
+    """Call the service a postal employee's scan or delivery entry calls; the item's new status."""
     note = note or _("Carrier event")
     if kind in ("in_transit", "out_for_delivery"):
-        postal_services.scan_item(item=item, by=by, to_status=KINDS[kind], note=note, at=at)
-        return {}
+        return postal_services.scan_item(item=item, by=by, to_status=KINDS[kind], note=note, at=at).status
     if kind == "delivery_failed":
         if reason not in FAILURE_REASONS:
             raise ValidationError(
                 _("A failed delivery needs a reason: %(reasons)s.") % {"reasons": ", ".join(FAILURE_REASONS)}
             )
-        item = postal_services.record_delivery_attempt(item=item, by=by, outcome=reason, at=at, note=note)
-        return {"item_status": item.status}
+        return postal_services.record_delivery_attempt(
+            item=item, by=by, outcome=reason, at=at, note=note
+        ).status
     if kind == "delivered":
         recipient = recipient or Recipient()
-        postal_services.record_delivery_attempt(
+        return postal_services.record_delivery_attempt(
             item=item,
             by=by,
             outcome=DeliveryAttempt.Outcome.DELIVERED,
@@ -169,8 +166,7 @@ def _apply(
             is_proxy=recipient.is_proxy,
             proxy_authorisation=recipient.proxy_authorisation,
             note=note,
-        )
-        return {}
+        ).status
     if kind == "accepted":
         raise ValidationError(
             _("Item %(code)s has not been handed to the post on a signed handover record yet.")

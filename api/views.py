@@ -7,6 +7,7 @@ import base64
 import binascii
 from datetime import datetime, timedelta
 
+from django.db import IntegrityError
 from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -284,16 +285,15 @@ class ItemEventsView(ApiView):
         serializer = TrackingEventSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        item = tracking.item_for_client(client_of(request), code)
         recipient = tracking.Recipient(**data["recipient"]) if data.get("recipient") else None
         if data["at"] > timezone.now() + timedelta(minutes=10):
             raise Problem(
                 422, "event-in-future", _("The event time is in the future."), _("Check the carrier's clock.")
             )
         try:
-            event, new = tracking.record_event(
+            event, new, item_status = tracking.record_event(
                 client=client_of(request),
-                item=item,
+                code=code,
                 event_id=data["event_id"],
                 kind=data["kind"],
                 at=data["at"],
@@ -301,7 +301,7 @@ class ItemEventsView(ApiView):
                 recipient=recipient,
                 note=data.get("note", ""),
             )
-        except tracking.EventConflict:
+        except (tracking.EventConflict, IntegrityError):  # IntegrityError: the same id, at once
             raise Problem(
                 409,
                 "event-id-conflict",
@@ -309,13 +309,12 @@ class ItemEventsView(ApiView):
                 _("Event ids are unique per carrier: %(id)s was sent before for another item or kind.")
                 % {"id": data["event_id"]},
             ) from None
-        item.refresh_from_db(fields=["status"])
         return Response(
             {
                 "event_id": event.event_id,
                 "outcome": event.outcome,
                 "duplicate": not new,
-                "item_status": item.status,
+                "item_status": item_status,
             },
             status=status.HTTP_201_CREATED if new else status.HTTP_200_OK,
         )
