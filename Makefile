@@ -37,9 +37,11 @@ run: demo
 	@echo "PostDesk on http://$(HOST):$(PORT)/ (demo logins above; Ctrl+C to stop)"
 	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
 
+# lint-imports: the layers of the apps and no import cycles (contracts in pyproject.toml).
 lint: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 test: lint
 	$(PY) manage.py makemigrations --check --dry-run

@@ -62,6 +62,3 @@ class User(AbstractUser):
     @property
     def is_administrator(self) -> bool:
         return self.is_superuser or self.role == Role.ADMINISTRATOR
-
-    def has_role(self, *roles: str) -> bool:
-        return self.is_authenticated and (self.role in roles)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 
 from accounts.models import Role
@@ -38,12 +37,3 @@ def role_required(*roles: str):
         return wrapped
 
     return decorator
-
-
-class RoleRequiredMixin(LoginRequiredMixin):
-    allowed_roles: tuple[str, ...] = ()
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not user_has_role(request.user, self.allowed_roles):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)

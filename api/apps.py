@@ -7,7 +7,8 @@ class ApiConfig(AppConfig):
     verbose_name = _("API and webhooks")
 
     def ready(self) -> None:
-        # Outbound webhooks follow the history rows every change appends (api/webhooks.py).
-        from api import webhooks
+        # Outbound webhooks follow the history rows every change appends (api/webhooks.py);
+        # the tasks are registered by name, which is how webhooks.py queues them.
+        from api import tasks, webhooks  # noqa: F401
 
         webhooks.connect()

@@ -21,7 +21,7 @@ _scopes: dict[str, tuple[float, set[int] | None, set[int] | None]] = {}
 
 
 def _remember_scope(client: ApiClient) -> None:
-    from accounts import scoping
+    from communes import scoping
 
     user, key = client.user, client.token_hash  # a new token starts afresh
     cached = _scopes.get(key)

@@ -33,7 +33,7 @@ class ApiClient(models.Model):
     """A provincial system, a carrier or another machine that calls the API.
 
     It acts through its own service user, whose role and unit or post office give it exactly the
-    scope of a person in that place (accounts.scoping): every selector and service works for it
+    scope of a person in that place (communes.scoping): every selector and service works for it
     unchanged. The token is shown once and stored as a hash.
     """
 
@@ -218,30 +218,3 @@ class WeeklyRatesAnnouncement(models.Model):
     """Up to which computation time the weekly rates were announced (one row)."""
 
     announced_until = models.DateTimeField()
-
-    @classmethod
-    def announce_new(cls) -> int:
-        from django.db import transaction
-
-        from api import webhooks
-        from reports.models import ComputedWeek
-        from reports.weeks import week_label
-
-        with transaction.atomic():
-            mark = cls.objects.select_for_update().first()
-            weeks = ComputedWeek.objects.order_by("week_start")
-            if mark is not None:
-                weeks = weeks.filter(computed_at__gt=mark.announced_until)
-            weeks = list(weeks.values_list("week_start", "computed_at"))
-            if not weeks:
-                return 0
-            latest = max(computed_at for _week, computed_at in weeks)
-            sent = webhooks.announce_weekly_rates(
-                weeks=[week_label(week) for week, _at in weeks], computed_at=latest
-            )
-            if mark is None:
-                cls.objects.create(announced_until=latest)
-            else:
-                mark.announced_until = latest
-                mark.save(update_fields=["announced_until"])
-            return sent

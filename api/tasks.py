@@ -8,6 +8,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from api import webhooks
+from api.models import IdempotencyRecord
 
 IDEMPOTENCY_KEEP = timedelta(days=7)
 
@@ -27,16 +28,12 @@ def send_due_webhooks_task() -> int:
 @shared_task(name="api.announce_weekly_rates", acks_late=True, ignore_result=True)
 def announce_weekly_rates_task() -> int:
     """Tell subscribers which weeks were recomputed since the last announcement."""
-    from api.models import WeeklyRatesAnnouncement
-
-    return WeeklyRatesAnnouncement.announce_new()
+    return webhooks.announce_new_weekly_rates()
 
 
 @shared_task(name="api.forget_idempotency_keys", acks_late=True, ignore_result=True)
 def forget_idempotency_keys_task() -> int:
     """Keys are honoured for a week, like most payment APIs; older records are deleted."""
-    from api.models import IdempotencyRecord
-
     deleted, _detail = IdempotencyRecord.objects.filter(
         created_at__lt=timezone.now() - IDEMPOTENCY_KEEP
     ).delete()

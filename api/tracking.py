@@ -22,8 +22,8 @@ from django.db.models import Max
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from accounts import scoping
 from api.models import ApiClient, CarrierEvent
+from communes import scoping
 from postal import services as postal_services
 from postal.models import DeliveryAttempt, ItemStatus, PostalItem
 from postal.services.items import TRANSITIONS

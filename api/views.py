@@ -19,7 +19,6 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import scoping
 from api import dossier_sync, tracking
 from api.authentication import client_of
 from api.idempotency import idempotent
@@ -38,6 +37,7 @@ from api.serializers import (
     TrackingResultSerializer,
     WeeklyRatesSerializer,
 )
+from communes import scoping
 from communes.models import AdministrativeUnit
 from dossiers import workdays
 from dossiers.models import DossierEvent

@@ -34,8 +34,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from standardwebhooks import Webhook
 
-from accounts import scoping
-from api.models import ApiClient, EventType, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from api.models import (
+    ApiClient,
+    EventType,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+    WeeklyRatesAnnouncement,
+)
+from communes import scoping
 
 logger = logging.getLogger(__name__)
 
@@ -148,13 +155,18 @@ def _write(found: list[Listener], event_type: str, data: dict, at: datetime | No
     return ids
 
 
+def _deliver_task():
+    """The Celery task, by its name (api.tasks imports this module)."""
+    from celery import current_app
+
+    return current_app.tasks["api.deliver_webhook"]
+
+
 def queue(ids: list[int]) -> None:
     """Hand deliveries to the workers; when the broker is down the sweeper sends them later."""
-    from api.tasks import deliver_webhook_task
-
     for delivery_id in ids:
         try:
-            deliver_webhook_task.delay(delivery_id)
+            _deliver_task().delay(delivery_id)
         except Exception:  # the broker is down: send_due() picks the delivery up
             logger.warning("webhook delivery %s not queued; the sweeper will send it", delivery_id)
             return
@@ -237,6 +249,29 @@ def _handover_saved(sender, instance, created, raw=False, **kwargs) -> None:
         "items": list(instance.lines.filter(complete=True).values_list("item__code", flat=True)),
     }
     _write(found, EventType.HANDOVER_SIGNED, data, instance.signed_at)
+
+
+def announce_new_weekly_rates() -> int:
+    """Weeks computed since the last announcement, in one message per subscription."""
+    from reports.models import ComputedWeek
+    from reports.weeks import week_label
+
+    with transaction.atomic():
+        mark = WeeklyRatesAnnouncement.objects.select_for_update().first()
+        weeks = ComputedWeek.objects.order_by("week_start")
+        if mark is not None:
+            weeks = weeks.filter(computed_at__gt=mark.announced_until)
+        weeks = list(weeks.values_list("week_start", "computed_at"))
+        if not weeks:
+            return 0
+        latest = max(computed_at for _week, computed_at in weeks)
+        sent = announce_weekly_rates(weeks=[week_label(week) for week, _at in weeks], computed_at=latest)
+        if mark is None:
+            WeeklyRatesAnnouncement.objects.create(announced_until=latest)
+        else:
+            mark.announced_until = latest
+            mark.save(update_fields=["announced_until"])
+        return sent
 
 
 def announce_weekly_rates(*, weeks: list[str], computed_at: datetime) -> int:
@@ -356,10 +391,8 @@ def _schedule_retry(delivery: WebhookDelivery) -> None:
     only way in eager mode, where a countdown would run at once)."""
     if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
         return
-    from api.tasks import deliver_webhook_task
-
     try:
-        deliver_webhook_task.apply_async((delivery.pk,), eta=delivery.next_attempt_at)
+        _deliver_task().apply_async((delivery.pk,), eta=delivery.next_attempt_at)
     except Exception:
         logger.warning("webhook retry %s not queued; the sweeper will send it", delivery.pk)
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from accounts import scoping
+from communes import scoping
 from communes.models import AdministrativeUnit, NetworkAction, PostOffice
 from communes.selectors import SERVICE_FLAGS, network_actions_visible_to
 from communes.services import OFFICE_FIELDS

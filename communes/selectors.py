@@ -6,7 +6,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from accounts import scoping
+from communes import scoping
 from communes.models import AdministrativeUnit, NetworkAction, NetworkActionEvent, PostOffice, PostOfficeEvent
 
 

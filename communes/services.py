@@ -23,7 +23,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import scoping
+from communes import scoping
 from communes.models import (
     FLOOR_AREA_MESSAGE,
     MAX_FLOOR_AREA_M2,
@@ -32,6 +32,7 @@ from communes.models import (
     PostOffice,
 )
 from communes.roles import can_edit_network
+from core import transitions
 from core.events import append_event
 
 # The two-level structure (34 provinces, 3,321 communes) took effect on this day.
@@ -428,10 +429,8 @@ def network_action_create(
 
 def _locked(action: NetworkAction) -> NetworkAction:
     """The action's row, locked until the transaction ends: two editors never lose a change."""
-    return (
-        NetworkAction.objects.select_for_update(of=("self",))
-        .select_related("post_office", "commune")
-        .get(pk=action.pk)
+    return transitions.lock(
+        NetworkAction.objects.select_related("post_office", "commune"), action.pk, of=("self",)
     )
 
 
@@ -471,7 +470,7 @@ def network_action_update(
 
 
 def _move(action: NetworkAction, to_status: str) -> str:
-    if to_status not in ACTION_TRANSITIONS[action.status]:
+    if not transitions.allowed(ACTION_TRANSITIONS, action.status, to_status):
         _check_open(action)
         raise ValidationError(
             _("An action that is %(status)s cannot be moved to that status.")

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy, override
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from accounts import scoping
+from communes import scoping
 from communes.models import AdministrativeUnit, PostOffice
 from communes.services import require_editor, save_post_office
 from core.spreadsheets import safe_cell

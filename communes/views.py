@@ -8,9 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts import scoping
 from accounts.permissions import role_required
-from communes import mapping, panels, selectors, services, spreadsheets
+from communes import mapping, panels, scoping, selectors, services, spreadsheets
 from communes.forms import (
     ActionFilterForm,
     CancelActionForm,

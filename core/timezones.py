@@ -3,11 +3,14 @@ calendar module uses them too)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 # Dates on screens, deadlines and report weeks are all local dates of Vietnam.
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+# A time typed a little ahead of the server clock is a clock difference between the desk's PC
+# and the server, not a time in the future.
+FUTURE_TOLERANCE = timedelta(minutes=2)
 
 
 def local_date(moment: datetime) -> date:

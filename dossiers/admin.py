@@ -45,8 +45,8 @@ class ProcedureAdmin(admin.ModelAdmin):
 
 @admin.register(CalendarOverride)
 class CalendarOverrideAdmin(admin.ModelAdmin):
-    list_display = ["date", "kind", "reason"]
-    list_filter = ["kind"]
+    list_display = ["date", "kind", "province", "reason"]
+    list_filter = ["kind", "province"]
     date_hierarchy = "date"
 
 

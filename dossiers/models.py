@@ -71,20 +71,37 @@ class Procedure(models.Model):
 
 
 class CalendarOverride(models.Model):
-    """A local exception to the national calendar: an extra day off or a make-up working day."""
+    """A local exception to the national calendar: an extra day off or a make-up working day,
+    nationwide or decided by one province (it does not apply in the others)."""
 
     class Kind(models.TextChoices):
         DAY_OFF = "day_off", _("Day off")
         WORKING_DAY = "working_day", _("Working day")
 
-    date = models.DateField(_("date"), unique=True)
+    date = models.DateField(_("date"))
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     reason = models.CharField(_("reason"), max_length=200)
+    province = models.ForeignKey(
+        AdministrativeUnit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"level": AdministrativeUnit.Level.PROVINCE},
+        verbose_name=_("province"),
+        help_text=_("Empty: the whole country. A province: only the dossiers of its communes."),
+    )
 
     class Meta:
         verbose_name = _("calendar override")
         verbose_name_plural = _("calendar overrides")
         ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date"], condition=Q(province__isnull=True), name="calendar_override_national_date"
+            ),
+            models.UniqueConstraint(fields=["date", "province"], name="calendar_override_province_date"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.date:%d/%m/%Y} – {self.get_kind_display()}"

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts import scoping
+from communes import scoping
 from communes.models import AdministrativeUnit
 from dossiers import workdays
 from dossiers.models import Dossier

@@ -11,7 +11,7 @@ import logging
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 from communes.models import AdministrativeUnit
 from communes.weekmarks import mark_dossiers
 from core.events import append_event
-from core.timezones import aware
-from dossiers import workdays
+from core.timezones import FUTURE_TOLERANCE, aware
+from dossiers import calendar, workdays, workflow
 from dossiers.codes import format_code
 from dossiers.models import (
     DeclineReason,
@@ -38,8 +38,6 @@ from dossiers.personal import clean_id_number, clean_phone
 
 logger = logging.getLogger(__name__)
 
-# A receipt time a few seconds ahead of the server clock is a clock difference, not the future.
-FUTURE_TOLERANCE = timedelta(minutes=2)
 MAX_DOCUMENT_COUNT = 99
 
 # The choices' values as sets, built once: ``Choices.values`` builds a new list on every access,
@@ -289,7 +287,15 @@ def create_dossier(*, by, receiving_unit: AdministrativeUnit, intake: Intake) ->
     if receiving_unit is None or receiving_unit.level != AdministrativeUnit.Level.COMMUNE:
         raise ValidationError({"receiving_unit": _("Dossiers are received by a commune's one-stop desk.")})
     code_day = workdays.local_date(intake.received_at or timezone.now())
-    due = intake.due_date
+    due = (
+        workdays.due_date(
+            intake.received_at,
+            intake.procedure.processing_days,
+            province=calendar.province_of(receiving_unit),
+        )
+        if intake.received_at is not None
+        else None
+    )
     dossier = Dossier.objects.create(
         code=next_dossier_code(unit=receiving_unit, day=code_day),
         procedure=intake.procedure,
@@ -331,18 +337,9 @@ def create_dossier(*, by, receiving_unit: AdministrativeUnit, intake: Intake) ->
     return dossier
 
 
-# --- contract re-exports (implemented in workflow.py) ----------------------------------------
-
-
-def record_legal_submission(*, dossier: Dossier, by, at: datetime) -> Dossier:
-    """BCCI intake: the handover signature time becomes the legal submission time (1 → 2)."""
-    from dossiers import workflow
-
-    return workflow.accept(dossier=dossier, by=by, at=at)
-
-
-def return_result(*, dossier: Dossier, by, channel: str, at: datetime | None = None) -> Dossier:
-    """The result reaches the citizen (9 → 10) at the desk, online or by post (BCCI)."""
-    from dossiers import workflow
-
-    return workflow.return_result(dossier=dossier, by=by, channel=channel, at=at)
+# --- contract re-exports -----------------------------------------------------------------------
+# Other apps (postal) call these two workflow steps as part of the dossiers contract:
+# ``record_legal_submission`` — the handover signature time becomes the legal submission time of
+# a BCCI intake (1 → 2); ``return_result`` — the result reaches the citizen (9 → 10).
+record_legal_submission = workflow.accept
+return_result = workflow.return_result

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
@@ -53,33 +54,24 @@ def find(code: str, pin: str) -> Dossier | None:
     return dossier if dossier is not None and matches else None
 
 
+# What apps above this one add to the public page, by slot: the postal app registers the
+# progress of a dossier's items (in its AppConfig.ready), as it does for the network page.
+SLOTS = ("postal_progress",)
+_providers: dict[str, Callable[[Dossier], list[dict]]] = {}
+
+
+def register(slot: str, provider: Callable[[Dossier], list[dict]]) -> None:
+    if slot not in SLOTS:
+        raise ValueError(f"unknown tracking page slot {slot!r}; known: {SLOTS}")
+    _providers[slot] = provider
+
+
+def unregister(slot: str) -> None:
+    _providers.pop(slot, None)
+
+
 def postal_progress(dossier: Dossier) -> list[dict]:
-    """Postal items of the dossier and their history, read generically through the reverse
-    relation the postal app defines; empty when there is none."""
-    manager = getattr(dossier, "postal_items", None)
-    if manager is None:
-        return []
-    progress = []
-    for item in manager.all().order_by("created_at", "id").prefetch_related("events"):
-        events = sorted(item.events.all(), key=lambda event: (event.at, event.id))
-        progress.append(
-            {
-                "code": item.code,
-                "direction": item.get_direction_display() if hasattr(item, "get_direction_display") else "",
-                "status": item.get_status_display() if hasattr(item, "get_status_display") else item.status,
-                "target_date": getattr(item, "target_date", None),
-                "delivered_at": getattr(item, "delivered_at", None),
-                "events": [
-                    {
-                        "at": event.at,
-                        "status": (
-                            event.get_to_status_display()
-                            if getattr(event, "to_status", "") and hasattr(event, "get_to_status_display")
-                            else ""
-                        ),
-                    }
-                    for event in events
-                ],
-            }
-        )
-    return progress
+    """The postal items of the dossier and their history, as the postal app tells them; empty
+    when no app has registered for the slot."""
+    provider = _providers.get("postal_progress")
+    return provider(dossier) if provider else []

@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from communes.weekmarks import dossier_state, mark_dossiers
-from core.events import append_event
-from core.timezones import aware
-from dossiers import workdays
+from core import transitions
+from core.timezones import FUTURE_TOLERANCE, aware
+from dossiers import calendar, workdays
 from dossiers.models import (
     Dossier,
     Extension,
@@ -26,7 +26,6 @@ from dossiers.models import (
     Status,
     SupplementRequest,
 )
-from dossiers.services import FUTURE_TOLERANCE
 from dossiers.statuses import ACCEPTED_OPEN
 
 # action: (statuses it is allowed from, status it leads to; None = status unchanged)
@@ -107,9 +106,12 @@ def _now_or(at: datetime | None) -> datetime:
 
 
 def _lock(dossier: Dossier, action: str, expected_version: int | None) -> Dossier:
-    locked = Dossier.objects.select_for_update().select_related("procedure").get(pk=dossier.pk)
-    if expected_version is not None and locked.version != expected_version:
-        raise StaleDossier()
+    locked = transitions.lock(
+        Dossier.objects.select_related("procedure"),
+        dossier.pk,
+        expected_version=expected_version,
+        stale=StaleDossier,
+    )
     sources, _to = TRANSITIONS[action]
     if locked.status not in sources:
         raise TransitionNotAllowed(
@@ -132,24 +134,12 @@ def _not_before_receipt(dossier: Dossier, at: datetime) -> None:
 def _save(
     dossier: Dossier, *, by, action: str, event: str, at: datetime, details: dict, fields: list[str]
 ) -> Dossier:
-    from_status = dossier.status
     _sources, to_status = TRANSITIONS[action]
-    if to_status is not None:
-        dossier.status = to_status
-        fields = [*fields, "status"]
-    # The row is locked (select_for_update), so the increment cannot be lost.
-    dossier.version += 1
-    dossier.save(update_fields=[*dict.fromkeys(fields), "version", "updated_at"])
+    # The row is locked (select_for_update), so the version increment cannot be lost.
+    transitions.move(dossier, to_status, by=by, action=event, at=at, details=details)
+    status = ["status"] if to_status is not None else []
+    dossier.save(update_fields=[*dict.fromkeys(fields), *status, "version", "updated_at"])
     mark_dossiers([getattr(dossier, "weeks_before", {}), dossier])
-    append_event(
-        dossier,
-        by=by,
-        action=event,
-        from_status=from_status,
-        to_status=dossier.status,
-        at=at,
-        details=details,
-    )
     return dossier
 
 
@@ -172,7 +162,9 @@ def accept(*, dossier: Dossier, by, at: datetime, expected_version: int | None =
     at = _now_or(at)
     dossier = _lock(dossier, "accept", expected_version)
     dossier.received_at = at
-    dossier.due_date = dossier.original_due_date = workdays.due_date(at, dossier.procedure.processing_days)
+    dossier.due_date = dossier.original_due_date = workdays.due_date(
+        at, dossier.procedure.processing_days, province=calendar.province_of(dossier.receiving_unit)
+    )
     return _save(
         dossier,
         by=by,
@@ -258,7 +250,9 @@ def complete_supplement(
         request.completed_at, request.completed_by = at, by
         request.save(update_fields=["completed_at", "completed_by"])
     previous = dossier.due_date
-    restarted = workdays.due_date(at, dossier.procedure.processing_days)
+    restarted = workdays.due_date(
+        at, dossier.procedure.processing_days, province=calendar.province_of(dossier.receiving_unit)
+    )
     dossier.due_date = max(restarted, dossier.original_due_date or restarted)
     return _save(
         dossier,
@@ -336,7 +330,7 @@ def extend(
         )
     if new_due_date is None or new_due_date <= dossier.due_date:
         errors.setdefault("new_due_date", []).append(_("The new date must be after the current due date."))
-    elif not workdays.is_working_day(new_due_date):
+    elif not workdays.is_working_day(new_due_date, province=calendar.province_of(dossier.receiving_unit)):
         errors.setdefault("new_due_date", []).append(_("The new date must be a working day."))
     if errors:
         raise ValidationError(errors)

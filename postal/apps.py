@@ -9,10 +9,13 @@ class PostalConfig(AppConfig):
     def ready(self) -> None:
         # The leaders' network page (communes) shows transfer progress from this app.
         from communes import panels
-        from postal.selectors import transfer_progress
+        from dossiers import tracking
+        from postal.selectors import public_progress, transfer_progress
 
         panels.register(
             "transfer_progress",
             template_name="postal/fragment_network_transfer_panel.html",
             context=lambda request: {"progress": transfer_progress(request.user)},
         )
+        # The citizens' lookup (dossiers) shows where the dossier's postal items are.
+        tracking.register("postal_progress", public_progress)

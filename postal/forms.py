@@ -7,8 +7,8 @@ from django.forms import formset_factory
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from accounts import scoping
 from accounts.models import Role, User
+from communes import scoping
 from communes.models import PostOffice
 from dossiers.models import DeclineReason, DossierDocument, Procedure, ProcedureField, ReturnChannel
 from postal.models import DeliveryAttempt, DeliveryTier, Handover, TaskTransfer

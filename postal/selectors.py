@@ -11,8 +11,8 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from accounts import scoping
 from accounts.models import User
+from communes import scoping
 from communes.models import AdministrativeUnit
 from dossiers.models import Dossier, ProcedureField
 from postal.models import (
@@ -199,3 +199,25 @@ def transfer_progress(user: User) -> list[dict]:
         }
         for r in rows
     ]
+
+
+def public_progress(dossier: Dossier) -> list[dict]:
+    """For the citizens' lookup (/track/): each postal item of the dossier with its status and
+    the statuses it went through — no names, addresses or staff."""
+    progress = []
+    for item in dossier.postal_items.order_by("created_at", "id").prefetch_related("events"):
+        events = sorted(item.events.all(), key=lambda event: (event.at, event.id))
+        progress.append(
+            {
+                "code": item.code,
+                "direction": item.get_direction_display(),
+                "status": item.get_status_display(),
+                "target_date": item.target_date,
+                "delivered_at": item.delivered_at,
+                "events": [
+                    {"at": event.at, "status": event.get_to_status_display() if event.to_status else ""}
+                    for event in events
+                ],
+            }
+        )
+    return progress

@@ -11,8 +11,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import scoping
 from accounts.models import Role, User
+from communes import scoping
 from communes.models import AdministrativeUnit
 from core.events import append_event
 from dossiers.models import ProcedureField

@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts import scoping
+from communes import scoping
 from communes.models import AdministrativeUnit
 from reports.models import Metric
 

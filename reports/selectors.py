@@ -12,8 +12,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 
-from accounts import scoping
 from accounts.models import Role
+from communes import scoping
 from communes.models import AdministrativeUnit
 from dossiers.models import Dossier
 from dossiers.selectors import nearly_due_filter, overdue_filter

@@ -16,9 +16,9 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import scoping
 from accounts.models import Role
 from accounts.permissions import role_required, user_has_role
+from communes import scoping
 from communes.models import AdministrativeUnit
 from communes.roles import NETWORK_OVERVIEW
 from core.replica import reads_from_replica

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('communes', '0003_shared_event_base'),
+        ('communes', '0001_initial'),
     ]
 
     operations = [

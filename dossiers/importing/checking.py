@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import scoping
+from communes import scoping
 from communes.models import AdministrativeUnit
-from dossiers import statuses, workdays
+from dossiers import calendar, statuses, workdays
 from dossiers.codes import parse_code
 from dossiers.importing.reading import DATE_FORMATS, DATETIME_FORMATS, RETURN_CHANNELS
 from dossiers.models import (
@@ -121,7 +121,7 @@ class Catalogue:
         if user is not None:
             communes = scoping.filter_by_unit(communes, user, field="id")
         self.units: dict[str, AdministrativeUnit] = {}
-        for unit in communes.only("id", "code", "identifier", "name", "level"):
+        for unit in communes.only("id", "code", "identifier", "name", "level", "parent"):
             self.units[unit.code] = unit
             if unit.identifier:
                 self.units[unit.identifier] = unit
@@ -129,16 +129,23 @@ class Catalogue:
         # The calendar as it stands when the import starts, and the due dates computed with it:
         # a due date depends only on the local day, whether the receipt came by the cut-off
         # time and the processing time, and a file holds a few thousand such triples at most.
-        self.overrides = workdays.local_overrides()
-        self._due_dates: dict[tuple[date, bool, int], date] = {}
+        # Each unit's province (whose overrides apply), looked up once per unit.
+        self._provinces: dict[int, int | None] = {}
+        self._overrides: dict[int | None, workdays.Overrides] = {}
+        self._due_dates: dict[tuple[int | None, date, bool, int], date] = {}
 
-    def due_date(self, received_at: datetime, processing_days: int) -> date:
-        """workdays.due_date, remembered for the import."""
+    def due_date(self, received_at: datetime, processing_days: int, unit: AdministrativeUnit) -> date:
+        """workdays.due_date in the unit's province, remembered for the import."""
+        if unit.pk not in self._provinces:
+            self._provinces[unit.pk] = calendar.province_of(unit)
+        province = self._provinces[unit.pk]
+        if province not in self._overrides:
+            self._overrides[province] = workdays.local_overrides(province)
         local = received_at.astimezone(workdays.TZ)
-        key = (local.date(), local.time() <= workdays.CUTOFF, processing_days)
+        key = (province, local.date(), local.time() <= workdays.CUTOFF, processing_days)
         due = self._due_dates.get(key)
         if due is None:
-            due = workdays.due_date(received_at, processing_days, overrides=self.overrides)
+            due = workdays.due_date(received_at, processing_days, overrides=self._overrides[province])
             self._due_dates[key] = due
         return due
 
@@ -245,7 +252,7 @@ def check_row(row: dict, catalogue: Catalogue, *, now: datetime) -> dict:
 
     received_at = received if status != Status.REGISTERED else None
     if received_at is not None and due is None:
-        due = catalogue.due_date(received_at, procedure.processing_days)
+        due = catalogue.due_date(received_at, procedure.processing_days, unit)
     ended = finished or (returned if status == Status.RETURNED else None)
     timeliness = ""
     if status in (Status.REFUSED, Status.STOPPED, Status.FINISHED, Status.RETURNED) and ended and due:

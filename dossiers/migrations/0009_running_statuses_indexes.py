@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('communes', '0004_dirty_week_with_the_units'),
-        ('dossiers', '0008_shared_event_base'),
+        ('dossiers', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

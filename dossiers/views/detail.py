@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.permissions import DESK, DOSSIER_VIEWERS, can_work_desk, role_required
-from dossiers import selectors, statuses, workdays, workflow
+from dossiers import calendar, selectors, statuses, workdays, workflow
 from dossiers.forms import (
     ActionForm,
     apply_service_errors,
@@ -25,7 +25,9 @@ def _deadline_info(dossier: Dossier) -> dict:
     info = {"overdue": False, "remaining": None}
     if dossier.due_date and dossier.status in statuses.RUNNING:
         info["overdue"] = dossier.due_date < today
-        info["remaining"] = workdays.working_days_between(today, dossier.due_date)
+        info["remaining"] = workdays.working_days_between(
+            today, dossier.due_date, province=calendar.province_of(dossier.receiving_unit)
+        )
     return info
 
 

@@ -11,10 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts import scoping
 from accounts.permissions import DESK, role_required
+from communes import scoping
 from communes.models import AdministrativeUnit
-from dossiers import services, workdays
+from dossiers import calendar, services, workdays
 from dossiers.forms import (
     DocumentFormSet,
     IntakeForm,
@@ -85,11 +85,11 @@ def dossier_create(request):
     return render(
         request,
         "dossiers/dossier_form.html",
-        {"form": form, "formset": formset, "preview": _preview(request.POST or None)},
+        {"form": form, "formset": formset, "preview": _preview(request.POST or None, unit=request.user.unit)},
     )
 
 
-def _preview(data) -> dict:
+def _preview(data, *, unit=None) -> dict:
     """What the due date will be, from the procedure, channel and receipt time entered so far."""
     if not data:
         return {}
@@ -120,18 +120,24 @@ def _preview(data) -> dict:
     if channel == IntakeChannel.BCCI and received is None and not error:
         return {"procedure": procedure, "waiting_for_handover": True}
     moment = received or timezone.now()
+    province = calendar.province_of(unit)
     return {
         "procedure": procedure,
         "error": error,
         "received_at": moment,
-        "due_date": None if error else workdays.due_date(moment, procedure.processing_days),
-        "after_cutoff": not error and workdays.counting_start(moment) != workdays.local_date(moment),
+        "due_date": None
+        if error
+        else workdays.due_date(moment, procedure.processing_days, province=province),
+        "after_cutoff": not error
+        and workdays.counting_start(moment, province=province) != workdays.local_date(moment),
     }
 
 
 @role_required(*DESK)
 def intake_preview(request):
-    return render(request, "dossiers/fragment_due_date.html", {"preview": _preview(request.GET)})
+    return render(
+        request, "dossiers/fragment_due_date.html", {"preview": _preview(request.GET, unit=request.user.unit)}
+    )
 
 
 @role_required(*DESK)

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts import scoping
 from accounts.models import User
+from communes import scoping
 from communes.models import AdministrativeUnit, PostOffice
 from dossiers.models import Procedure
 from postal.models import (

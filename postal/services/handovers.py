@@ -11,13 +11,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import scoping
 from accounts.models import Role, User
+from communes import scoping
 from communes.models import AdministrativeUnit, PostOffice
 from core.events import append_event
 from core.timezones import local_date
+from dossiers import calendar, workdays
 from dossiers import services as dossier_services
-from dossiers import workdays
 from dossiers.models import Status
 from postal.models import (
     Direction,
@@ -27,7 +27,6 @@ from postal.models import (
     PostalItem,
 )
 from postal.services.items import (
-    _event,
     _lock,
     _move,
     target_days,
@@ -119,7 +118,12 @@ def add_item_to_handover(*, handover: Handover, by: User, code: str, complete: b
     if HandoverLine.objects.filter(item=item, handover__status=Handover.Status.DRAFT).exists():
         raise ValidationError(_("Item %(code)s is already on another open record.") % {"code": item.code})
     line = HandoverLine.objects.create(handover=handover, item=item, complete=complete, note=note)
-    _event(item, by=by, action="item.added_to_handover", handover=handover.number, complete=complete)
+    append_event(
+        item,
+        by=by,
+        action="item.added_to_handover",
+        details={"handover": handover.number, "complete": complete},
+    )
     return line
 
 
@@ -132,7 +136,12 @@ def set_line_complete(*, line: HandoverLine, by: User, complete: bool, note: str
     line.complete = complete
     line.note = note
     line.save(update_fields=["complete", "note"])
-    _event(line.item, by=by, action="item.handover_line_marked", handover=handover.number, complete=complete)
+    append_event(
+        line.item,
+        by=by,
+        action="item.handover_line_marked",
+        details={"handover": handover.number, "complete": complete},
+    )
     return line
 
 
@@ -142,7 +151,7 @@ def remove_line(*, line: HandoverLine, by: User) -> None:
     _ensure_editable(handover)
     if signing_side(by, handover) is None:
         raise ValidationError(_("You are not a party to this handover record."))
-    _event(line.item, by=by, action="item.removed_from_handover", handover=handover.number)
+    append_event(line.item, by=by, action="item.removed_from_handover", details={"handover": handover.number})
     line.delete()
 
 
@@ -174,7 +183,9 @@ def sign_handover(*, handover: Handover, by: User, at: datetime | None = None) -
     for line in lines:
         item = _lock(line.item)
         if not line.complete:
-            _event(item, by=by, action="item.handover_incomplete", at=at, handover=handover.number)
+            append_event(
+                item, by=by, action="item.handover_incomplete", at=at, details={"handover": handover.number}
+            )
             continue
         if handover.direction == HandoverDirection.DESK_TO_POST:
             if item.status != ItemStatus.CREATED:
@@ -182,7 +193,11 @@ def sign_handover(*, handover: Handover, by: User, at: datetime | None = None) -
                     _("Item %(code)s changed since it was scanned; nothing was signed.") % {"code": item.code}
                 )
             item.handover_date = local_date(at)
-            item.target_date = workdays.add_working_days(item.handover_date, target_days(item.tier))
+            item.target_date = workdays.add_working_days(
+                item.handover_date,
+                target_days(item.tier),
+                province=calendar.province_of(item.dossier.receiving_unit),
+            )
             _move(item, ItemStatus.ACCEPTED, by=by, action="item.accepted", at=at, handover=handover.number)
             item.save()
             append_event(

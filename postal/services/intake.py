@@ -6,9 +6,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts import scoping
 from accounts.models import Role, User
+from communes import scoping
 from communes.models import AdministrativeUnit
+from core.events import append_event
 from dossiers import services as dossier_services
 from dossiers.models import IntakeChannel, Procedure, ReturnChannel
 from postal import s10
@@ -21,7 +22,6 @@ from postal.models import (
 )
 from postal.services.items import (
     _check_amount,
-    _event,
     issue_code,
 )
 
@@ -101,8 +101,12 @@ def receive_bcci_dossier(
         recipient_address=receiving_unit.name,
         created_by=by,
     )
-    _event(
-        item, by=by, action="item.intake_received", to_status=ItemStatus.ACCEPTED, documents=len(documents)
+    append_event(
+        item,
+        by=by,
+        action="item.intake_received",
+        to_status=ItemStatus.ACCEPTED,
+        details={"documents": len(documents)},
     )
     if appointment is not None:
         appointment.status = PickupAppointment.Status.DONE

@@ -13,12 +13,14 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import scoping
 from accounts.models import User
+from communes import scoping
 from communes.models import AdministrativeUnit, PostOffice
 from communes.weekmarks import mark_weeks
+from core import transitions
 from core.events import append_event
 from dossiers.models import Dossier, ReturnChannel, Status
 from postal import s10
@@ -78,34 +80,23 @@ def target_days(tier: str) -> int:
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _event(
-    item: PostalItem, *, by: User | None, action: str, at=None, from_status="", to_status="", **details
-):
-    return append_event(
-        item, by=by, action=action, at=at, from_status=from_status, to_status=to_status, details=details
-    )
-
-
 def _lock(item: PostalItem) -> PostalItem:
-    return PostalItem.objects.select_for_update().select_related("dossier", "post_office").get(pk=item.pk)
+    return transitions.lock(PostalItem.objects.select_related("dossier", "post_office"), item.pk, stale=None)
 
 
 def _move(item: PostalItem, to_status: str, *, by: User | None, action: str, at=None, **details) -> None:
     """Change the status of a locked item, or refuse with a message naming the item."""
     if item.status == ItemStatus.DELIVERED:
         raise ValidationError(_("Item %(code)s has already been delivered.") % {"code": item.code})
-    if to_status not in TRANSITIONS[item.status]:
+    if not transitions.allowed(TRANSITIONS, item.status, to_status):
         raise ValidationError(
             _("Item %(code)s is “%(status)s” and cannot become “%(target)s”.")
             % {"code": item.code, "status": item.get_status_display(), "target": ItemStatus(to_status).label}
         )
-    from_status = item.status
-    item.status = to_status
-    item.version += 1
-    event = _event(item, by=by, action=action, at=at, from_status=from_status, to_status=to_status, **details)
+    transitions.move(item, to_status, by=by, action=action, at=at, details=details)
     if to_status in COUNTED_STATUSES and item.direction == Direction.RETURN:
         # Deliveries and returns to the agency are counted in the week they happen.
-        mark_weeks({(_unit_of(item), event.at)})
+        mark_weeks({(_unit_of(item), at or timezone.now())})
 
 
 def _unit_of(item: PostalItem | None) -> int | None:
@@ -242,7 +233,13 @@ def create_return_item(
         recipient_phone=dossier.applicant_phone,
         created_by=by,
     )
-    _event(item, by=by, action="item.created", to_status=ItemStatus.CREATED, direction=Direction.RETURN)
+    append_event(
+        item,
+        by=by,
+        action="item.created",
+        to_status=ItemStatus.CREATED,
+        details={"direction": Direction.RETURN},
+    )
     append_event(dossier, by=by, action="postal.return_item_created", details={"item": item.code})
     return item
 
@@ -260,14 +257,14 @@ def scan_item(
     item = _lock(item)
     _ensure_office_of(by, item.post_office)
     if item.status == to_status:
-        _event(
+        append_event(
             item,
             by=by,
             action="item.scanned",
             at=at,
             from_status=item.status,
             to_status=item.status,
-            note=note,
+            details={"note": note},
         )
         return item
     actions = {

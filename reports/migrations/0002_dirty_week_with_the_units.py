@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0001_weekly_rates_and_targets'),
+        ('reports', '0001_initial'),
     ]
 
     operations = [

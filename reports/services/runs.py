@@ -20,14 +20,16 @@ from reports.weeks import weeks_ending
 log = logging.getLogger(__name__)
 
 
-class QueueUnavailable(Exception):
-    """The task could not be sent to the broker."""
+# The Celery task that runs a recomputation, by its registered name: reports.tasks calls this
+# module, so this module reaches the task through the Celery registry rather than an import
+# (reports.tasks is imported by ReportsConfig.ready, so the task is always registered).
+RUN_TASK = "reports.run_computation"
 
 
 def _send(run_id: int) -> None:
-    from reports.tasks import run_computation_task
+    from celery import current_app
 
-    run_computation_task.delay(run_id)
+    current_app.tasks[RUN_TASK].delay(run_id)
 
 
 def enqueue(run: ComputationRun) -> bool:

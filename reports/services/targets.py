@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts import scoping
+from communes import scoping
 from communes.models import AdministrativeUnit
 from core.events import append_event
 from reports.models import Metric, Target

@@ -205,7 +205,6 @@ def test_item_and_handover_events_reach_a_carrier_subscription(
 def test_weekly_rates_are_announced_once_per_computation(
     api_for, province_system, receiver, dossier, django_capture_on_commit_callbacks
 ):
-    from api.models import WeeklyRatesAnnouncement
     from reports.services import aggregation
 
     answer = api_for(province_system[1]).post(
@@ -214,8 +213,8 @@ def test_weekly_rates_are_announced_once_per_computation(
     receiver.secret = answer.json()["secret"]
     aggregation.compute_weeks(mondays=[date(2026, 3, 2)])
     with django_capture_on_commit_callbacks(execute=True):
-        assert WeeklyRatesAnnouncement.announce_new() == 1
-        assert WeeklyRatesAnnouncement.announce_new() == 0
+        assert webhooks.announce_new_weekly_rates() == 1
+        assert webhooks.announce_new_weekly_rates() == 0
     assert receiver.messages[0]["data"]["weeks"] == ["2026-W10"]
 
 

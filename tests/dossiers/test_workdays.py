@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dossiers import workdays
+from communes.models import AdministrativeUnit
+from dossiers import calendar, workdays
 from dossiers.models import CalendarOverride
 from dossiers.workdays import (
     add_working_days,
@@ -140,3 +141,56 @@ def test_overrides_are_cached_between_calls(db, django_assert_num_queries):
     with django_assert_num_queries(0):
         for _ in range(3):
             due_date(at(2026, 3, 2, 9), 5)
+
+
+@pytest.fixture
+def other_province(db):
+    return AdministrativeUnit.objects.create(
+        code="46", name="Huế", level=AdministrativeUnit.Level.PROVINCE, kind=AdministrativeUnit.Kind.CITY
+    )
+
+
+def test_a_make_up_saturday_of_one_province_does_not_apply_in_another(province, other_province, commune):
+    # Sat 7/3/2026 is a make-up working day in Quảng Trị only; Wed 4/3 a storm day off nationwide.
+    CalendarOverride.objects.create(
+        date=date(2026, 3, 7), kind="working_day", reason="Làm bù", province=province
+    )
+    CalendarOverride.objects.create(date=date(2026, 3, 4), kind="day_off", reason="Bão số 3")
+    assert calendar.province_of(commune) == province.pk  # commune → district grouping → province
+    assert is_working_day(date(2026, 3, 7), province=province.pk)
+    assert not is_working_day(date(2026, 3, 7), province=other_province.pk)
+    assert not is_working_day(date(2026, 3, 7))
+    # The nationwide day off applies in both provinces.
+    assert not is_working_day(date(2026, 3, 4), province=province.pk)
+    assert not is_working_day(date(2026, 3, 4), province=other_province.pk)
+    # Tue 3/3 + 3 working days: Thu 5, Fri 6, then Sat 7 in Quảng Trị, Mon 9 elsewhere.
+    assert due_date(at(2026, 3, 3, 9), 3, province=province.pk) == date(2026, 3, 7)
+    assert due_date(at(2026, 3, 3, 9), 3, province=other_province.pk) == date(2026, 3, 9)
+    assert due_date(at(2026, 3, 3, 9), 3) == date(2026, 3, 9)
+
+
+def test_a_province_override_wins_over_a_nationwide_one_on_the_same_day(province, other_province):
+    CalendarOverride.objects.create(date=date(2026, 3, 4), kind="day_off", reason="Bão số 3")
+    CalendarOverride.objects.create(
+        date=date(2026, 3, 4), kind="working_day", reason="Làm bù", province=province
+    )
+    assert is_working_day(date(2026, 3, 4), province=province.pk)
+    assert not is_working_day(date(2026, 3, 4), province=other_province.pk)
+
+
+def test_a_dossier_of_a_commune_gets_its_provinces_due_date(log_dossier, province, other_province):
+    CalendarOverride.objects.create(
+        date=date(2026, 3, 7), kind="working_day", reason="Làm bù", province=other_province
+    )
+    # Another province's make-up Saturday changes nothing for this commune's dossier.
+    dossier = log_dossier(received_at=at(2026, 3, 3, 9))
+    assert dossier.due_date == due_date(at(2026, 3, 3, 9), dossier.procedure.processing_days)
+    CalendarOverride.objects.create(
+        date=date(2026, 3, 7), kind="working_day", reason="Làm bù", province=province
+    )
+    dossier = log_dossier(received_at=at(2026, 3, 5, 9))
+    # Procedure of the fixture: processing days from the catalogue, counted with Sat 7/3 as working.
+    assert dossier.due_date == due_date(
+        at(2026, 3, 5, 9), dossier.procedure.processing_days, province=province.pk
+    )
+    assert dossier.due_date != due_date(at(2026, 3, 5, 9), dossier.procedure.processing_days)

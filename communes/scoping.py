@@ -127,9 +127,3 @@ def ensure_unit_in_scope(user: User, unit_id: int | None) -> None:
     ids = unit_ids(user)
     if ids is not ALL and unit_id not in ids:
         raise Http404
-
-
-def ensure_post_office_in_scope(user: User, post_office_id: int | None) -> None:
-    ids = post_office_ids(user)
-    if ids is not ALL and post_office_id not in ids:
-        raise Http404

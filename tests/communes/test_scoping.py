@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from accounts import scoping
+from communes import scoping
 from communes.models import AdministrativeUnit
 
 pytestmark = pytest.mark.django_db
