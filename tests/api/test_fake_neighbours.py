@@ -56,6 +56,14 @@ class Neighbour:
         self.timeouts = 0
 
     def call(self, method: str, path: str, body=None, *, key: str | None = None, timeout: float = 30):
+        started = time.monotonic()
+        try:
+            return self._call(method, path, body, key=key, timeout=timeout)
+        finally:
+            # The slowest answer so far sets the back-off after a timeout (see call_with_retry).
+            self.slowest = max(getattr(self, "slowest", 0.0), time.monotonic() - started)
+
+    def _call(self, method: str, path: str, body=None, *, key: str | None = None, timeout: float = 30):
         headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
         if key:
             headers["Idempotency-Key"] = key
@@ -75,7 +83,7 @@ class Neighbour:
             return self.call(method, path, body, key=key, timeout=first_timeout)
         except (TimeoutError, urllib.error.URLError):
             self.timeouts += 1
-            time.sleep(back_off)
+            time.sleep(max(back_off, 3 * getattr(self, "slowest", 0.0)))
             return self.call(method, path, body, key=key)
 
     def subscribe(self, events: list[str]) -> None:
