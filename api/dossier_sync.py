@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -155,14 +155,8 @@ def upsert_dossiers(*, client: ApiClient, rows: list[dict], now: datetime | None
     for dossier, _diff, _old in changed:
         dossier.updated_at = now  # bulk_update does not touch auto_now fields
     if changed:
-        # Only the columns that changed somewhere in the batch: each one is a CASE over the
-        # batch's rows in bulk_update's statement, and 18 of them over 1,000 rows plan slowly.
         columns = sorted({name for _dossier, differences, _old in changed for name in differences})
-        Dossier.objects.bulk_update(
-            [dossier for dossier, _diff, _old in changed],
-            [*columns, "original_due_date", "updated_at"],
-            batch_size=UPDATE_BATCH,
-        )
+        _update([dossier for dossier, _diff, _old in changed], [*columns, "original_due_date", "updated_at"])
         Dossier.objects.filter(pk__in=[dossier.pk for dossier, _diff, _old in changed]).update(
             version=F("version") + 1
         )
@@ -189,3 +183,39 @@ def upsert_dossiers(*, client: ApiClient, rows: list[dict], now: datetime | None
 def _field_names(differences: list[str]) -> list[str]:
     # The identity number itself never goes into the history, only that it changed.
     return [name.removesuffix("_id") for name in differences]
+
+
+def _update(dossiers: list[Dossier], columns: list[str]) -> None:
+    """Write the given columns of many dossiers. On PostgreSQL one ``UPDATE … FROM (VALUES …)``:
+    ``bulk_update`` builds a CASE over the rows for every column in Python, which costs seconds
+    for 1,000 rows; elsewhere (SQLite) ``bulk_update``."""
+    if connection.vendor != "postgresql":
+        Dossier.objects.bulk_update(dossiers, columns, batch_size=UPDATE_BATCH)
+        return
+    by_attname = {field.attname: field for field in Dossier._meta.concrete_fields}
+    fields = [by_attname[name] for name in columns]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(
+        f"{quote(field.column)} = v.{quote(field.column)}::{field.db_type(connection)}" for field in fields
+    )
+    names = ", ".join(["id", *(quote(field.column) for field in fields)])
+    with connection.cursor() as cursor:
+        for start in range(0, len(dossiers), MAX_BATCH):
+            chunk = dossiers[start : start + MAX_BATCH]
+            rows = ", ".join(["(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"] * len(chunk))
+            params = [
+                value
+                for dossier in chunk
+                for value in (
+                    dossier.pk,
+                    *(
+                        field.get_db_prep_save(getattr(dossier, field.attname), connection)
+                        for field in fields
+                    ),
+                )
+            ]
+            cursor.execute(
+                f"UPDATE {quote(Dossier._meta.db_table)} d SET {assignments} "  # noqa: S608
+                f"FROM (VALUES {rows}) AS v({names}) WHERE d.id = v.id::bigint",
+                params,
+            )

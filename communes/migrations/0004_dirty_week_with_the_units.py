@@ -8,6 +8,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('communes', '0001_initial'),
+        # reports.DirtyWeek (same constraint name) must be gone before this one is created.
+        ('reports', '0002_dirty_week_with_the_units'),
     ]
 
     operations = [
