@@ -12,6 +12,8 @@ from importlib.util import find_spec
 
 from django.urls import reverse
 
+from accounts.permissions import user_has_role
+
 APPS_WITH_MENUS = ("accounts", "communes", "dossiers", "postal", "reports")
 
 
@@ -25,7 +27,7 @@ class MenuItem:
     order: int = 100
 
     def visible_to(self, user) -> bool:
-        return user.is_authenticated and (user.is_administrator or user.role in self.roles)
+        return user_has_role(user, tuple(self.roles))
 
 
 def _all_items() -> list[MenuItem]:

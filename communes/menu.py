@@ -1,10 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role
 from accounts.navigation import MenuItem
-from communes.roles import NETWORK_OVERVIEW
-
-ALL_ROLES = frozenset({Role.COMMUNE_OFFICIAL, Role.LEADER, Role.POST_MANAGER, Role.POSTAL_STAFF})
+from accounts.permissions import EVERYONE, NETWORK_OVERVIEW, NETWORK_READERS
 
 ITEMS = [
     MenuItem(
@@ -21,7 +18,7 @@ ITEMS = [
     MenuItem(
         label=_("Post offices"),
         url_name="communes:office_list",
-        roles=ALL_ROLES,
+        roles=frozenset(EVERYONE),
         icon="mailbox",
         description=_("The registry of post offices and BĐVHX in your scope, with export to Excel."),
         order=70,
@@ -29,7 +26,7 @@ ITEMS = [
     MenuItem(
         label=_("Improvement plan"),
         url_name="communes:action_list",
-        roles=frozenset({Role.COMMUNE_OFFICIAL, Role.LEADER, Role.POST_MANAGER}),
+        roles=frozenset(NETWORK_READERS),
         icon="tools",
         description=_("Finding premises, repairs, new points and staff: who does what, by when."),
         order=75,
@@ -37,7 +34,7 @@ ITEMS = [
     MenuItem(
         label=_("Units"),
         url_name="communes:unit_list",
-        roles=ALL_ROLES,
+        roles=frozenset(EVERYONE),
         icon="geo-alt",
         description=_("Communes and district groupings in your scope, with their post offices."),
         order=80,

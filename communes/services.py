@@ -23,6 +23,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.permissions import can_edit_network
 from communes import scoping
 from communes.models import (
     FLOOR_AREA_MESSAGE,
@@ -31,7 +32,6 @@ from communes.models import (
     NetworkAction,
     PostOffice,
 )
-from communes.roles import can_edit_network
 from core import transitions
 from core.events import append_event
 

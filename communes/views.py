@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.permissions import role_required
+from accounts.permissions import NETWORK_EDITORS, NETWORK_OVERVIEW, can_edit_network, role_required
 from communes import mapping, panels, scoping, selectors, services, spreadsheets
 from communes.forms import (
     ActionFilterForm,
@@ -22,7 +22,6 @@ from communes.forms import (
     add_service_errors,
 )
 from communes.models import NetworkAction, PostOffice
-from communes.roles import NETWORK_EDITORS, NETWORK_OVERVIEW, can_edit_network
 
 
 @login_required

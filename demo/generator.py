@@ -22,6 +22,10 @@ Everything comes from one seeded ``random.Random``: the same seed gives the same
 agree with the dates and the table constraints: finished/returned after receipt, timeliness from
 the (possibly extended or restarted) due date, a reason for declining postal return exactly when
 the return is not by post.
+
+It stays one module of more than 600 lines on purpose: the generation of one day, the column
+lists of each table and the COPY writer share the id counters and the day's calendar arrays,
+and splitting them would put a function call per row back into the loop that makes it fast.
 """
 
 from __future__ import annotations

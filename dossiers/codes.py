@@ -1,4 +1,5 @@
-"""Dossier codes: ``<receiving unit's identifier>-<YYMMDD>-<NNNN>`` (DESIGN.md §3).
+"""Dossier codes: ``<receiving unit's identifier>-<YYMMDD>-<NNNN>``, the sequence counting per
+unit per day from 0001.
 
 Pure formatting and parsing; the sequence that hands out numbers is
 ``dossiers.services.next_dossier_code`` (one row per unit and day, never reused).

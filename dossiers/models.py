@@ -1,6 +1,6 @@
 """Procedures, dossiers and their history.
 
-Statuses and channels carry the national portal's codes (DESIGN.md §3). "Overdue" and
+Statuses and channels carry the national public service portal's codes, so exports match it. "Overdue" and
 "nearly due" are derived from due_date, never stored as statuses.
 """
 
@@ -292,7 +292,8 @@ class Dossier(models.Model):
 
 
 class DossierCodeSequence(models.Model):
-    """The last number used for a unit on a day: codes are never reused (DESIGN.md §3)."""
+    """The last number used for a unit on a day: a code is never handed out twice, even when
+    its dossier was refused or withdrawn."""
 
     unit = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="+")
     day = models.DateField()

@@ -1,4 +1,4 @@
-"""Writes to dossiers: intake, codes and the event log.
+"""Writes to dossiers: intake (validate and log with an ``Intake``) and dossier codes.
 
 Status changes after intake live in ``dossiers/workflow.py`` (one transition table);
 ``record_legal_submission`` and ``return_result`` are re-exported here because other apps (the
@@ -72,18 +72,6 @@ def next_dossier_code(*, unit: AdministrativeUnit, day: date) -> str:
             # rather than failing the intake.
             if not Dossier.objects.filter(code=code).exists():
                 return code
-
-
-def bump_code_sequence(*, unit: AdministrativeUnit, day: date, number: int) -> None:
-    """Make sure the sequence of (unit, day) is at least ``number`` (after importing codes)."""
-    table = connection.ops.quote_name(DossierCodeSequence._meta.db_table)
-    sql = (
-        f"INSERT INTO {table} (unit_id, day, last_number) VALUES (%s, %s, %s) "  # noqa: S608
-        f"ON CONFLICT (unit_id, day) DO UPDATE SET last_number = "
-        f"CASE WHEN {table}.last_number < %s THEN %s ELSE {table}.last_number END"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [unit.pk, day, number, number, number])
 
 
 def new_tracking_pin() -> str:

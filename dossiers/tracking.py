@@ -66,10 +66,6 @@ def register(slot: str, provider: Callable[[Dossier], list[dict]]) -> None:
     _providers[slot] = provider
 
 
-def unregister(slot: str) -> None:
-    _providers.pop(slot, None)
-
-
 def postal_progress(dossier: Dossier) -> list[dict]:
     """The postal items of the dossier and their history, as the postal app tells them; empty
     when no app has registered for the slot."""

@@ -1,4 +1,4 @@
-"""The working-day calendar: due dates and timeliness (DESIGN.md §3).
+"""The working-day calendar: due dates and timeliness.
 
 Pure rules, no Django: Monday–Friday, minus Vietnamese public holidays (the ``holidays``
 package, country VN, incl. Tết and announced swap days), plus the official make-up working

@@ -2,7 +2,8 @@
 
 Every change locks the dossier row, checks the table (and, when the caller passes the version it
 showed the user, that nobody changed the dossier meanwhile), bumps ``Dossier.version`` and
-appends a DossierEvent. Timeliness is fixed when processing ends (DESIGN.md §3).
+appends a DossierEvent. Timeliness (early, on time, late against the due date) is fixed when
+processing ends; a dossier the citizen withdrew is left out.
 """
 
 from __future__ import annotations

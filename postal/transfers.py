@@ -1,4 +1,4 @@
-"""Writes for the plan to transfer desk tasks to postal staff (issue 4): per commune, field and
+"""Writes for the plan to transfer desk tasks to postal staff: per commune, field and
 task, a planned date, the date done, the staff assigned and a status; every change is kept as a
 TaskTransferEvent with its actor."""
 
@@ -12,17 +12,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
+from accounts.permissions import can_plan_transfers
 from communes import scoping
 from communes.models import AdministrativeUnit
 from core.events import append_event
 from dossiers.models import ProcedureField
 from postal.models import TaskTransfer
 
-PLANNERS = (Role.POST_MANAGER, Role.LEADER)
-
 
 def _ensure_planner(by: User, unit: AdministrativeUnit) -> None:
-    if not (by.is_administrator or by.role in PLANNERS):
+    if not can_plan_transfers(by):
         raise ValidationError(_("Only post managers and leaders plan task transfers."))
     ids = scoping.unit_ids(by)
     if ids is not None and unit.pk not in ids:

@@ -20,16 +20,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
-from accounts.permissions import role_required
+from accounts.permissions import (
+    DESK,
+    EVERYONE,
+    HANDOVER_PARTIES,
+    POSTAL,
+    TRANSFER_PLANNERS,
+    acts_as,
+    can_plan_transfers,
+    role_required,
+)
 from dossiers.models import Status
 from dossiers.selectors import dossier_for_user_or_404
 from postal import forms, selectors, services, transfers
 from postal.models import DeliveryAttempt, Direction, Handover, HandoverLine, ItemStatus
 
-POSTAL = (Role.POSTAL_STAFF, Role.POST_MANAGER)
-DESK = (Role.COMMUNE_OFFICIAL,)
-EVERYONE = (Role.COMMUNE_OFFICIAL, Role.POSTAL_STAFF, Role.POST_MANAGER, Role.LEADER)
-PLANNERS = (Role.POST_MANAGER, Role.LEADER)
 S = ItemStatus
 
 
@@ -245,13 +250,13 @@ def handover_list(request):
     if status in Handover.Status.values:
         handovers = handovers.filter(status=status)
     page = Paginator(handovers, 30).get_page(request.GET.get("page"))
-    can_prepare = request.user.role in (*POSTAL, *DESK)
+    can_prepare = acts_as(request.user, HANDOVER_PARTIES)
     return render(
         request, "postal/handover_list.html", {"page": page, "status": status, "can_prepare": can_prepare}
     )
 
 
-@role_required(*POSTAL, *DESK)
+@role_required(*HANDOVER_PARTIES)
 def handover_create(request):
     form = forms.HandoverForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -287,7 +292,7 @@ def handover_detail(request, pk: int):
 
 
 @require_POST
-@role_required(*POSTAL, *DESK)
+@role_required(*HANDOVER_PARTIES)
 def handover_add_line(request, pk: int):
     handover = selectors.handover_for_user_or_404(request.user, pk)
     form = forms.AddLineForm(request.POST)
@@ -301,7 +306,7 @@ def handover_add_line(request, pk: int):
 
 
 @require_POST
-@role_required(*POSTAL, *DESK)
+@role_required(*HANDOVER_PARTIES)
 def handover_line(request, pk: int, line_id: int):
     handover = selectors.handover_for_user_or_404(request.user, pk)
     line = get_object_or_404(
@@ -323,7 +328,7 @@ def handover_line(request, pk: int, line_id: int):
 
 
 @require_POST
-@role_required(*POSTAL, *DESK)
+@role_required(*HANDOVER_PARTIES)
 def handover_sign(request, pk: int):
     handover = selectors.handover_for_user_or_404(request.user, pk)
     try:
@@ -373,7 +378,7 @@ def handover_pdf(request, pk: int):
 # --- pickup appointments -------------------------------------------------------------------
 
 
-@role_required(*POSTAL, *DESK)
+@role_required(*HANDOVER_PARTIES)
 def appointment_list(request):
     qs = selectors.appointments_visible_to(request.user)
     day = parse_date(request.GET.get("day", "") or "") or timezone.localdate()
@@ -394,12 +399,12 @@ def appointment_list(request):
             "next_day": day + timedelta(days=1),
             "mine": mine,
             "counts": selectors.appointment_counts(qs),
-            "is_postal": request.user.role in POSTAL,
+            "is_postal": acts_as(request.user, POSTAL),
         },
     )
 
 
-@role_required(*POSTAL, *DESK)
+@role_required(*HANDOVER_PARTIES)
 def appointment_create(request):
     form = forms.AppointmentForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -416,7 +421,7 @@ def appointment_create(request):
 
 
 @require_POST
-@role_required(*POSTAL, *DESK)
+@role_required(*HANDOVER_PARTIES)
 def appointment_mark(request, pk: int):
     appointment = selectors.appointment_for_user_or_404(request.user, pk)
     try:
@@ -436,7 +441,7 @@ def appointment_mark(request, pk: int):
 # --- task transfers ------------------------------------------------------------------------
 
 
-@role_required(*PLANNERS)
+@role_required(*TRANSFER_PLANNERS)
 def transfer_matrix(request):
     field_ids = [int(f) for f in request.GET.getlist("field") if f.isdigit()]
     columns, rows = selectors.transfer_matrix(request.user, field_ids=field_ids or None)
@@ -447,12 +452,12 @@ def transfer_matrix(request):
             "columns": columns,
             "rows": rows,
             "progress": selectors.transfer_progress(request.user),
-            "can_plan": request.user.role in PLANNERS or request.user.is_administrator,
+            "can_plan": can_plan_transfers(request.user),
         },
     )
 
 
-@role_required(*PLANNERS)
+@role_required(*TRANSFER_PLANNERS)
 def transfer_create(request):
     form = forms.TransferForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -466,7 +471,7 @@ def transfer_create(request):
     return render(request, "postal/transfer_form.html", {"form": form})
 
 
-@role_required(*PLANNERS)
+@role_required(*TRANSFER_PLANNERS)
 def transfer_detail(request, pk: int):
     transfer = selectors.transfer_for_user_or_404(request.user, pk)
     form = forms.CompleteTransferForm(request.POST or None, initial={"done_date": timezone.localdate()})

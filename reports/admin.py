@@ -1,7 +1,8 @@
 from django.contrib import admin
-from django.utils import timezone
 
 from communes.models import DirtyWeek
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
+from core.events import append_event
 from reports.models import COUNTERS, ComputationRun, ComputedWeek, Target, TargetChange, WeeklyRate
 
 
@@ -32,37 +33,17 @@ class WeeklyRateAdmin(admin.ModelAdmin):
         return False
 
 
-class TargetChangeInline(admin.TabularInline):
+class TargetChangeInline(ReadOnlyInline):
     model = TargetChange
-    extra = 0
     readonly_fields = ("at", "actor", "old_value", "new_value")
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(TargetChange)
-class TargetChangeAdmin(admin.ModelAdmin):
+class TargetChangeAdmin(ReadOnlyAdmin):
     """The history of targets: read-only, appended by TargetAdmin.save_model."""
 
     list_display = ("at", "target", "old_value", "new_value", "actor")
     list_select_related = ("target", "target__unit", "actor")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Target)
@@ -80,9 +61,7 @@ class TargetAdmin(admin.ModelAdmin):
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
         if old != obj.value:
-            TargetChange.objects.create(
-                target=obj, actor=request.user, at=timezone.now(), old_value=old, new_value=obj.value
-            )
+            append_event(obj, by=request.user, history="changes", old_value=old, new_value=obj.value)
 
 
 @admin.register(ComputationRun)

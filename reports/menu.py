@@ -1,13 +1,13 @@
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role
 from accounts.navigation import MenuItem
+from accounts.permissions import DASHBOARD_READERS, LEADERS
 
 ITEMS = [
     MenuItem(
         label=_("Dashboard"),
         url_name="reports:dashboard",
-        roles=frozenset({Role.LEADER, Role.COMMUNE_OFFICIAL}),
+        roles=frozenset(DASHBOARD_READERS),
         icon="speedometer2",
         description=_("Weekly rates against targets, commune ranking, late dossiers."),
         order=10,
@@ -15,7 +15,7 @@ ITEMS = [
     MenuItem(
         label=_("Targets"),
         url_name="reports:targets",
-        roles=frozenset({Role.LEADER}),
+        roles=frozenset(LEADERS),
         icon="bullseye",
         description=_("Yearly targets for each rate, per unit."),
         order=90,
@@ -23,7 +23,7 @@ ITEMS = [
     MenuItem(
         label=_("Exports"),
         url_name="reports:exports",
-        roles=frozenset({Role.LEADER}),
+        roles=frozenset(LEADERS),
         icon="file-earmark-spreadsheet",
         description=_("The weekly report and the year-to-date table, as XLSX or CSV."),
         order=95,

@@ -16,13 +16,18 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import Role
-from accounts.permissions import role_required, user_has_role
+from accounts.permissions import (
+    DASHBOARD_READERS,
+    LEADERS,
+    NETWORK_OVERVIEW,
+    TRANSFER_PLANNERS,
+    can_lead,
+    role_required,
+    user_has_role,
+)
 from communes import scoping
 from communes.models import AdministrativeUnit
-from communes.roles import NETWORK_OVERVIEW
 from core.replica import reads_from_replica
-from postal.transfers import PLANNERS
 from reports import selectors
 from reports.exports import Report, to_csv, to_xlsx
 from reports.forms import TargetForm
@@ -34,7 +39,6 @@ from reports.services.runs import request_recomputation
 from reports.services.targets import set_target
 from reports.weeks import WeekError, parse_week, week_choices, week_label, week_text, year_weeks_until
 
-DASHBOARD_ROLES = (Role.LEADER, Role.COMMUNE_OFFICIAL)
 TREND_WEEKS = 52
 
 
@@ -43,7 +47,7 @@ def related_links(user) -> list[tuple[str, str, str]]:
     links = [(reverse("communes:unit_list"), "geo-alt", _("Units and post offices"))]
     if user_has_role(user, NETWORK_OVERVIEW):
         links.append((reverse("communes:network"), "building", _("Post office network")))
-    if user_has_role(user, PLANNERS):
+    if user_has_role(user, TRANSFER_PLANNERS):
         links.append((reverse("postal:transfer_matrix"), "arrow-left-right", _("Task transfers")))
     links.append((reverse("dossiers:list"), "folder2-open", _("Dossiers")))
     return links
@@ -110,7 +114,7 @@ def _overdue_link(user, unit) -> str:
     return f"{reverse('dossiers:list')}?{urlencode(params)}"
 
 
-@role_required(*DASHBOARD_ROLES)
+@role_required(*DASHBOARD_READERS)
 @require_GET
 @reads_from_replica
 def dashboard(request):
@@ -127,12 +131,14 @@ def dashboard(request):
     ytd_counts = selectors.period_counts(unit, year_first, monday)
     ytd_figures = selectors.figures(ytd_counts, targets)
     ranking_first = monday if period == "week" else year_first
-    communes = list(selectors.communes_of(unit))
-    ranking = selectors.ranking(selectors.unit_rows(communes, ranking_first, monday, year))
+    communes_qs = selectors.ranked_units_of(unit)
+    communes = list(communes_qs.only("id", "name", "parent_id", "level"))
+    ranking = selectors.ranking(selectors.unit_rows(communes, ranking_first, monday, year, among=communes_qs))
     ranked_page = Paginator(ranking.ranked, selectors.RANKING_PAGE_SIZE).get_page(
         request.GET.get("rank_page")
     )
     rows = [*ranking.ranked, *ranking.without_data]
+    declines = selectors.most_declines(rows)
     today = timezone.localdate()
     params = {"unit": unit.pk, "week": week_label(monday)}
     context = {
@@ -152,15 +158,18 @@ def dashboard(request):
         "rates": list(zip(week_figures, ytd_figures, strict=True)),
         "ytd_counts": ytd_counts,
         "ranked_page": ranked_page,
+        "ranks_provinces": isinstance(unit, selectors.Country),
         "without_data": ranking.without_data,
-        "decline_rows": [row for row in rows if row.declined],
+        "without_data_names": ranking.without_data_names,
+        "decline_rows": declines,
+        "more_decline_rows": sum(1 for row in rows if row.declined) - len(declines),
         "trend": _trend(unit, monday, targets),
         "act_on": selectors.dossiers_to_act_on(user, unit, today),
         "overdue_url": _overdue_link(user, unit),
         "freshness": freshness(ranking_first, monday),
         "run": selectors.latest_run(),
-        "can_recompute": user.is_administrator or user.role == Role.LEADER,
-        "can_export": user.is_administrator or user.role == Role.LEADER,
+        "can_recompute": can_lead(user),
+        "can_export": can_lead(user),
         "query": urlencode(params),
         "period_query": urlencode({**params, "period": period}),
         "links": related_links(user),
@@ -169,7 +178,7 @@ def dashboard(request):
     return render(request, "reports/dashboard.html", context)
 
 
-@role_required(Role.LEADER)
+@role_required(*LEADERS)
 @require_POST
 def recompute(request):
     """Queue a recomputation of the selected week's year to date; answer with its progress."""
@@ -203,7 +212,7 @@ def recompute(request):
     )
 
 
-@role_required(*DASHBOARD_ROLES)
+@role_required(*DASHBOARD_READERS)
 @require_GET
 def run_status(request, pk: int):
     # A run is its requester's (and administrators'); anyone else gets 404, not its progress.
@@ -214,7 +223,7 @@ def run_status(request, pk: int):
     return render(request, "reports/fragment_run_status.html", {"run": run, "poll": True})
 
 
-@role_required(Role.LEADER)
+@role_required(*LEADERS)
 def targets(request):
     user = request.user
     if request.method == "POST":
@@ -241,7 +250,7 @@ def targets(request):
     return render(request, "reports/targets.html", {"form": form, "page": page})
 
 
-@role_required(Role.LEADER)
+@role_required(*LEADERS)
 @require_GET
 def exports(request):
     unit = selectors.dashboard_unit(request.user, _unit_id(request))
@@ -275,7 +284,7 @@ def build_report(user, unit_id: int | None, monday: date, kind: str) -> Report:
     )
 
 
-@role_required(Role.LEADER)
+@role_required(*LEADERS)
 @require_GET
 @reads_from_replica
 def export(request, kind: str, fmt: str):

@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.conf import settings as django_settings
+from django.utils import translation
 
 from accounts.models import Role, User
 from communes.models import AdministrativeUnit, PostOffice
@@ -22,6 +24,15 @@ PASSWORD = "Mat-khau-thu-2026"
 def _fast_password_hashing(settings):
     """Real hashers cost ~0.3 s a user by design; tests create many users."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _site_language():
+    """Each test starts in the site's language: a request that switches to English (the
+    language switch test) leaves it active in the thread, and services' messages would follow."""
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 Level = AdministrativeUnit.Level

@@ -147,7 +147,8 @@ def _bump_sequences(dossiers: list[Dossier]) -> None:
 
 
 def bump_code_sequences(highest: dict[tuple[int, date], int]) -> None:
-    """dossiers.services.bump_code_sequence for many (unit, day) pairs in one statement."""
+    """Make sure the code sequence of each (unit, day) is at least the highest number imported,
+    in one statement per 500 pairs."""
     table = connection.ops.quote_name(DossierCodeSequence._meta.db_table)
     rows = sorted(highest.items())
     for start in range(0, len(rows), 500):

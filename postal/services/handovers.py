@@ -11,7 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
+from accounts.models import User
+from accounts.permissions import DESK, POSTAL, acts_as
 from communes import scoping
 from communes.models import AdministrativeUnit, PostOffice
 from core.events import append_event
@@ -40,9 +41,9 @@ HandoverDirection = Handover.Direction
 
 def signing_side(by: User, handover: Handover) -> str | None:
     """Which side of the record the user signs for: the desk or the post."""
-    if by.role == Role.COMMUNE_OFFICIAL and by.unit_id == handover.desk_unit_id:
+    if acts_as(by, DESK) and by.unit_id == handover.desk_unit_id:
         return "desk"
-    if by.role in (Role.POSTAL_STAFF, Role.POST_MANAGER):
+    if acts_as(by, POSTAL):
         ids = scoping.post_office_ids(by)
         if ids is not None and handover.post_office_id in ids:
             return "post"

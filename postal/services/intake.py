@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
+from accounts.models import User
+from accounts.permissions import POSTAL, acts_as
 from communes import scoping
 from communes.models import AdministrativeUnit
 from core.events import append_event
@@ -55,7 +56,7 @@ def receive_bcci_dossier(
     """Postal staff receive a dossier at a BĐVHX or at home (Decision 45/2016): the dossier is
     created with intake channel BCCI and stays "newly registered" until the handover to the desk
     is signed; the item travels with it."""
-    if by.role not in (Role.POSTAL_STAFF, Role.POST_MANAGER) or not by.post_office_id:
+    if not acts_as(by, POSTAL) or not by.post_office_id:
         raise ValidationError(_("Only postal staff receive dossiers by post."))
     if receiving_unit.pk not in (scoping.unit_ids(by) or set()):
         raise ValidationError(_("Your post office does not serve this commune."))

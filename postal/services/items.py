@@ -33,7 +33,8 @@ from postal.models import (
     PostalItem,
 )
 
-# Delivery target J+n working days after the handover, per tier (DESIGN.md §3). A deployment
+# Delivery target J+n working days after the handover, per tier: J+1 within one locality, J+2
+# within the province, J+3/J+4 between provinces (the postal service's commitment). A deployment
 # may override any of them with settings.POSTAL_TARGET_DAYS = {"local": 1, ...}.
 DEFAULT_TARGET_DAYS = {
     DeliveryTier.LOCAL: 1,

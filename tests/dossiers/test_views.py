@@ -139,6 +139,21 @@ def test_export_csv_and_xlsx_mask_identity_numbers(client_for, official, dossier
     assert "0440******34" in rows[1] and "044090001234" not in rows[1]
 
 
+def test_export_keeps_a_formula_typed_as_a_name_from_running(client_for, official, log_dossier):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    hostile = log_dossier(applicant_name='=HYPERLINK("http://evil.example","Bấm vào đây")')
+    client = client_for(official)
+    body = b"".join(client.get(reverse("dossiers:export_csv")).streaming_content).decode("utf-8-sig")
+    assert "'=HYPERLINK" in body and ",=HYPERLINK" not in body
+    response = client.get(reverse("dossiers:export_xlsx"))
+    sheet = load_workbook(BytesIO(b"".join(response.streaming_content))).worksheets[0]
+    cells = [cell for row in sheet.iter_rows() for cell in row if cell.value == hostile.applicant_name]
+    assert cells and all(cell.data_type == "s" for cell in cells)
+
+
 # --- intake ----------------------------------------------------------------------------------
 
 

@@ -190,7 +190,8 @@ def test_an_item_already_delivered_cannot_be_scanned_again(accepted_item, postal
     assert ItemEvent.objects.count() == events_before
 
 
-# Two failed notices, the last at least two working days after the first (DESIGN.md §3).
+# Two failed notices, the last at least two working days after the first: then a result sent by
+# post goes back to the agency.
 @pytest.mark.parametrize(
     ("days", "met"),
     [

@@ -8,7 +8,7 @@ from postal import s10
 
 # (serial, check digit) — weights 8 6 4 2 3 5 9 7, C = 11 − (sum mod 11)
 CHECK_DIGITS = [
-    ("12345678", 5),  # UPU example RR123456785GB and DESIGN.md's EB123456785VN: sum 204, mod 11 = 6
+    ("12345678", 5),  # UPU example RR123456785GB and the Vietnamese EB123456785VN: sum 204, mod 11 = 6
     ("47312482", 9),  # sum 79, mod 11 = 2 → 9
     ("00000001", 4),  # sum 7 → 4
     ("10000000", 3),  # sum 8 → 3

@@ -1,4 +1,4 @@
-"""Settings the lead put in place for issue 8 that had no test of their own."""
+"""Web-layer security settings that had no test of their own."""
 
 import pytest
 from django.conf import settings
