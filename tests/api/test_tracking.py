@@ -156,6 +156,8 @@ def test_bad_events_are_refused_with_a_reason(api_for, carrier, item):
         recipient={"name": "An", "id_checked": False},
     )
     assert no_id.status_code == 422
+    bad_time = send(api, event_id="x6", kind="in_transit", at="hôm qua")
+    assert bad_time.status_code == 400 and "Ngày giờ sai định dạng" in bad_time.json()["detail"]
     unknown_kind = send(api, event_id="x3", kind="teleported", at="2026-03-06T10:00:00+07:00")
     assert unknown_kind.status_code == 400 and unknown_kind.json()["errors"][0]["field"] == "kind"
     future = send(api, event_id="x4", kind="in_transit", at="2026-03-20T10:00:00+07:00")
