@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import transaction
 
+from communes.models import DirtyWeek
 from dossiers.models import Dossier, Status
-from reports.models import ComputationRun, DirtyWeek, WeeklyRate
+from reports.models import ComputationRun, WeeklyRate
 from reports.services import aggregation
 from reports.weeks import weeks_ending
 from tests.services.live import env_for, require_postgres, start_worker, wait_until
