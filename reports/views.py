@@ -131,14 +131,12 @@ def dashboard(request):
     ytd_counts = selectors.period_counts(unit, year_first, monday)
     ytd_figures = selectors.figures(ytd_counts, targets)
     ranking_first = monday if period == "week" else year_first
-    communes_qs = selectors.ranked_units_of(unit)
-    communes = list(communes_qs.only("id", "name", "parent_id", "level"))
-    ranking = selectors.ranking(selectors.unit_rows(communes, ranking_first, monday, year, among=communes_qs))
+    communes = list(selectors.communes_of(unit))
+    ranking = selectors.ranking(selectors.unit_rows(communes, ranking_first, monday, year))
     ranked_page = Paginator(ranking.ranked, selectors.RANKING_PAGE_SIZE).get_page(
         request.GET.get("rank_page")
     )
     rows = [*ranking.ranked, *ranking.without_data]
-    declines = selectors.most_declines(rows)
     today = timezone.localdate()
     params = {"unit": unit.pk, "week": week_label(monday)}
     context = {
@@ -158,11 +156,8 @@ def dashboard(request):
         "rates": list(zip(week_figures, ytd_figures, strict=True)),
         "ytd_counts": ytd_counts,
         "ranked_page": ranked_page,
-        "ranks_provinces": isinstance(unit, selectors.Country),
         "without_data": ranking.without_data,
-        "without_data_names": ranking.without_data_names,
-        "decline_rows": declines,
-        "more_decline_rows": sum(1 for row in rows if row.declined) - len(declines),
+        "decline_rows": [row for row in rows if row.declined],
         "trend": _trend(unit, monday, targets),
         "act_on": selectors.dossiers_to_act_on(user, unit, today),
         "overdue_url": _overdue_link(user, unit),
