@@ -38,9 +38,6 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "axes",
     "csp",
-    "rest_framework",
-    "drf_spectacular",
-    "drf_spectacular_sidecar",
     # PostDesk apps, in the order they may import each other (downward only).
     "core",
     "accounts",
@@ -52,6 +49,11 @@ INSTALLED_APPS = [
     "privacy",
     # Demo data and the seed_demo command (on top: nothing imports it).
     "demo",
+    # After PostDesk's apps: the earlier app's translation wins, and DRF's Vietnamese catalogue
+    # has its own words for "Username" and "Password".
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
