@@ -40,11 +40,34 @@ def label(size: int) -> str:
     return f"{size // 1_000_000}m" if size % 1_000_000 == 0 else f"{size // 1000}k"
 
 
+APPS = ("accounts", "communes", "dossiers", "postal", "reports", "privacy")
+
+
+def migrated_with_other_files(name: str) -> bool:
+    """Whether the database records migrations of ours that are not on disk (it was built before
+    the migrations were squashed): its schema may lack what was added since, so it is rebuilt."""
+    import psycopg
+
+    with psycopg.connect(f"{PG}/{name}") as conn:
+        if conn.execute("SELECT to_regclass('django_migrations')").fetchone()[0] is None:
+            return False
+        recorded = conn.execute(
+            "SELECT app, name FROM django_migrations WHERE app = ANY(%s)", [list(APPS)]
+        ).fetchall()
+    on_disk = {(path.parent.parent.name, path.stem) for path in ROOT.glob("*/migrations/0*.py")}
+    return any(tuple(row) not in on_disk for row in recorded)
+
+
 def ensure_database(name: str) -> None:
     import psycopg
 
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and migrated_with_other_files(name):
+            print(f"{name} was migrated with other migration files: rebuilding it", flush=True)
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            exists = None
+        if not exists:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
@@ -59,9 +82,7 @@ def manage(env, *args, capture=False):
 
 
 def seed(env, size: int) -> dict:
-    # --fake-initial: a benchmark database migrated before the migrations were squashed into
-    # one initial migration per app already has every table; it is marked migrated, not rebuilt.
-    manage(env, "migrate", "--noinput", "--fake-initial", "-v0")
+    manage(env, "migrate", "--noinput", "-v0")
     manage(env, "load_units", capture=True)
     started = time.perf_counter()
     out = manage(env, "seed_demo", "--dossiers", str(size), capture=True).stdout
