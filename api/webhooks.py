@@ -25,7 +25,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.core.mail import mail_admins
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -389,10 +388,11 @@ def attempt(delivery_id: int) -> str | None:
 def _schedule_retry(delivery: WebhookDelivery) -> None:
     """With a broker, the retry is queued for its time; the sweeper is the safety net (and the
     only way in eager mode, where a countdown would run at once)."""
-    if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
+    task = _deliver_task()
+    if task.app.conf.task_always_eager:
         return
     try:
-        _deliver_task().apply_async((delivery.pk,), eta=delivery.next_attempt_at)
+        task.apply_async((delivery.pk,), eta=delivery.next_attempt_at)
     except Exception:
         logger.warning("webhook retry %s not queued; the sweeper will send it", delivery.pk)
 

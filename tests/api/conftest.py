@@ -23,6 +23,17 @@ def at(day: str, hour: int = 9, minute: int = 0) -> datetime:
 
 
 @pytest.fixture(autouse=True)
+def eager_tasks():
+    """Webhook deliveries run in-process here even when a broker is configured (CI)."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
 def _fresh_state():
     """Rate-limit counters live in the cache and listeners in memory: each test starts clean."""
     cache.clear()
