@@ -135,9 +135,12 @@ def test_a_backdated_import_marks_its_weeks_with_both_writers(
     if writer == "native" and connection.vendor != "postgresql":
         writer = "portable"  # SQLite has only the portable writer; PostgreSQL runs both
     if writer == "portable":
+        from types import SimpleNamespace
+
         from dossiers.importing import jobs
 
-        monkeypatch.setattr(jobs.connection, "vendor", "sqlite", raising=False)
+        # Only the import's choice of writer sees another vendor; the ORM's SQL stays PostgreSQL's.
+        monkeypatch.setattr(jobs, "connection", SimpleNamespace(vendor="sqlite"))
     code = f"{commune.dossier_prefix}-250819-0001"
     path = write_csv(tmp_path / "f.csv", [import_row(commune, procedure, code)])
     job = importing.run_import(
