@@ -93,10 +93,11 @@ def last_problem() -> dict | None:
 
 
 def _send() -> None:
-    from reports.tasks import process_dirty_weeks_task
+    # By name: reports.tasks imports this module (the import layers allow no cycle).
+    from celery import current_app
 
     try:
-        process_dirty_weeks_task.apply_async(countdown=delay_seconds())
+        current_app.tasks["reports.process_dirty_weeks"].apply_async(countdown=delay_seconds())
     except Exception as exc:  # kombu/redis raise many kinds; all mean "not queued"
         log.warning("recount after a write not queued: %s", type(exc).__name__)
         record_problem("queue", type(exc).__name__)
