@@ -71,6 +71,7 @@ SIZES ?= 10000 100000 1000000
 WEEKLY_SIZES ?= 5000000
 bench: install-test
 	SIZES="$(SIZES)" WEEKLY_SIZES="$(WEEKLY_SIZES)" $(PY) bench/run.py
+	if [ "$${API_BENCH:-1}" != 0 ]; then $(PY) bench/api_bench.py; fi
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

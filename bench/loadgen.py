@@ -27,16 +27,22 @@ class Session:
     port: int
     cookies: dict[str, str] = field(default_factory=dict)
     conn: http.client.HTTPConnection | None = None
+    # Sent with every request (e.g. an API client's Authorization header).
+    headers: dict[str, str] = field(default_factory=dict)
 
     def _connection(self) -> http.client.HTTPConnection:
         if self.conn is None:
             self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
         return self.conn
 
-    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, bytes]:
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+    def request(self, method: str, path: str, form: dict | bytes | None = None) -> tuple[int, bytes]:
+        """``form``: a dict is posted as a form (with the CSRF token), bytes as a JSON body."""
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()), **self.headers}
         body = None
-        if form is not None:
+        if isinstance(form, bytes):
+            body = form
+            headers["Content-Type"] = "application/json"
+        elif form is not None:
             body = urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             headers["X-CSRFToken"] = self.cookies.get("csrftoken", "")
@@ -116,7 +122,7 @@ class Result:
         }
 
 
-Step = Callable[[Session, int], tuple[str, str, dict | None]]
+Step = Callable[[Session, int], tuple[str, str, dict | bytes | None]]
 
 
 def run(
@@ -128,6 +134,7 @@ def run(
     duration: float = 30.0,
     requests: int | None = None,
     warmup: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Result:
     """Run `clients` threads; each calls step(session, i) for its i-th request.
 
@@ -153,7 +160,7 @@ def run(
     ready = threading.Barrier(clients + 1, action=start_clock)
 
     def client(index: int) -> None:
-        session = Session(parts.hostname, parts.port or 80)
+        session = Session(parts.hostname, parts.port or 80, headers=dict(headers or {}))
         try:
             if login:
                 session.login(*login)

@@ -58,6 +58,21 @@ app.conf.beat_schedule = {
         "task": "dvcqg.send_due",
         "schedule": crontab(minute="*"),
     },
+    # API: webhook deliveries whose retry is due, or that could not be queued (broker down).
+    "api-send-due-webhooks": {
+        "task": "api.send_due_webhooks",
+        "schedule": crontab(minute="*"),
+    },
+    # API: tell webhook subscribers which weeks were recomputed; after the 15-minute refresh.
+    "api-announce-weekly-rates": {
+        "task": "api.announce_weekly_rates",
+        "schedule": crontab(minute="5,20,35,50"),
+    },
+    # API: Idempotency-Key records are kept a week.
+    "api-forget-idempotency-keys": {
+        "task": "api.forget_idempotency_keys",
+        "schedule": crontab(hour=3, minute=40),
+    },
 }
 
 

@@ -45,12 +45,18 @@ INSTALLED_APPS = [
     "dossiers",
     "postal",
     "reports",
+    "api",
     "privacy",
     # Above postal and reports: they may not import these two.
     "notify",
     "dvcqg",
     # Demo data and the seed_demo command (on top: nothing imports it).
     "demo",
+    # After PostDesk's apps: the earlier app's translation wins, and DRF's Vietnamese catalogue
+    # has its own words for "Username" and "Password".
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
@@ -261,6 +267,34 @@ SESSION_COOKIE_HTTPONLY = True
 
 if not DEBUG and SECRET_KEY == _DEV_SECRET_KEY and env_bool("PRODUCTION", default=False):
     raise ImproperlyConfigured("SECRET_KEY must be set when PRODUCTION is true.")
+
+# API v1 (api app, docs/api.md): client tokens or sign-in sessions, per-client rate limits,
+# errors as RFC 9457 problem details, OpenAPI 3.1 from drf-spectacular.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ClientTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ScopeRequired"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ClientRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "api.problems.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "PostDesk API",
+    "DESCRIPTION": "Dossiers from provincial one-stop systems, carrier tracking events, weekly rates "
+    "and signed webhooks. Errors are RFC 9457 problem details. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Swagger UI from our own static files (drf-spectacular-sidecar): nothing from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+}
 
 LOGGING = {
     "version": 1,

@@ -19,6 +19,7 @@ urlpatterns = [
     path("privacy/", include("privacy.urls")),
     # Citizens' rating and stop links (/rate/<token>/, /stop/<token>/) and follow-ups.
     path("", include("notify.urls")),
+    path("api/", include("api.urls")),
 ]
 
 if settings.DEBUG:

@@ -34,6 +34,8 @@ class Access:
     args: Callable[[dict], list] = field(default=lambda world: [])
     # For POST-only URLs: what the users who must be refused get when they POST.
     post: dict[str, int] = field(default_factory=dict)
+    # The API column: what each machine client's token gets on GET (API URLs only).
+    api: dict[str, int] = field(default_factory=dict)
 
 
 def answers(default: int, **overrides: int) -> dict[str, int]:
@@ -60,6 +62,15 @@ DESK = answers(403, official=200, other_official=200, administrator=200)
 POST_ONLY = everyone(405)
 REFUSED_POSTAL_POST = {ANON: 302, OFFICIAL: 403, LEADER: 403, OTHER_POSTAL: 404}
 REFUSED_DESK_POST = {ANON: 302, LEADER: 403, OTHER_OFFICIAL: 404, OTHER_POSTAL: 404}
+# API clients (tokens): the official's commune with every scope, the other commune with every
+# scope, a carrier for the postal staff's office (items:write), and the official's commune with
+# webhooks:manage only.
+CLIENT, OTHER_CLIENT, CARRIER, NARROW = "client", "other_client", "carrier", "narrow_client"
+API_CLIENTS = (CLIENT, OTHER_CLIENT, CARRIER, NARROW)
+# Anonymous visitors of the API get 401 (no login page); sessions may read, never write.
+API_READ = {ANON: 401, **dict.fromkeys(SIGNED_IN, 200)}
+API_POST_ONLY = {ANON: 401, **dict.fromkeys(SIGNED_IN, 405)}
+API_SESSION_REFUSED = {ANON: 401, **dict.fromkeys(SIGNED_IN, 403)}
 
 ACCESS: dict[str, Access] = {
     "healthz": Access(everyone()),
@@ -200,6 +211,37 @@ ACCESS: dict[str, Access] = {
         POST_ONLY,
         obj("follow_up"),
         post={ANON: 302, OTHER_OFFICIAL: 404, POSTAL: 403, OTHER_POSTAL: 403, MANAGER: 403, LEADER: 403},
+    ),
+    # API v1 (docs/api.md): the schema and its docs are public; data needs a token or a session.
+    "api:schema": Access(everyone(), api=dict.fromkeys(API_CLIENTS, 200)),
+    "api:docs": Access(everyone(), api=dict.fromkeys(API_CLIENTS, 200)),
+    "api:dossier_list": Access(API_READ, api={CLIENT: 200, OTHER_CLIENT: 200, CARRIER: 403, NARROW: 403}),
+    "api:dossier": Access(
+        {**API_READ, OTHER_OFFICIAL: 404, OTHER_POSTAL: 404},
+        lambda w: [w["dossier"].code],
+        api={CLIENT: 200, OTHER_CLIENT: 404, CARRIER: 403, NARROW: 403},
+    ),
+    "api:dossier_batch": Access(
+        API_POST_ONLY, post={ANON: 401, OFFICIAL: 403, ADMIN: 403}, api=dict.fromkeys(API_CLIENTS, 405)
+    ),
+    "api:item_events": Access(
+        API_POST_ONLY,
+        lambda w: [w["item"].code],
+        post={ANON: 401, POSTAL: 403, MANAGER: 403},
+        api=dict.fromkeys(API_CLIENTS, 405),
+    ),
+    # Without ?unit= the answer is 404 for whoever may read reports.
+    "api:weekly_rates": Access(
+        {**API_SESSION_REFUSED, OFFICIAL: 404, OTHER_OFFICIAL: 404, LEADER: 404, ADMIN: 404},
+        api={CLIENT: 404, OTHER_CLIENT: 404, CARRIER: 403, NARROW: 403},
+    ),
+    "api:subscription_list": Access(
+        API_SESSION_REFUSED, api={CLIENT: 200, OTHER_CLIENT: 200, CARRIER: 403, NARROW: 200}
+    ),
+    "api:subscription": Access(
+        API_SESSION_REFUSED,
+        obj("subscription"),
+        api={CLIENT: 200, OTHER_CLIENT: 404, CARRIER: 403, NARROW: 404},
     ),
 }
 
@@ -361,12 +403,31 @@ def world(
         received_at=now - timedelta(days=3),
         finished_at=now - timedelta(days=3),
     )
+    from api.clients import create_client
+    from api.models import Scope, WebhookSubscription
+
+    api_client, client_token = create_client(name="matrix-commune", unit=commune, scopes=Scope.values)
+    _other, other_token = create_client(name="matrix-other", unit=other_commune, scopes=Scope.values)
+    _carrier, carrier_token = create_client(
+        name="matrix-carrier", post_office=post_office, scopes=["items:write"]
+    )
+    _narrow, narrow_token = create_client(name="matrix-narrow", unit=commune, scopes=["webhooks:manage"])
+    subscription = WebhookSubscription.objects.create(
+        client=api_client, url="https://hethong.example.org/hooks", events=["dossier.status_changed"]
+    )
     return {
         "rating": rating,
         "follow_up": follow_up,
         "stop_token": stop_token(dossier.pk),
         "supplement": supplement,
         "refused_dossier": refused_dossier,
+        "subscription": subscription,
+        "tokens": {
+            CLIENT: client_token,
+            OTHER_CLIENT: other_token,
+            CARRIER: carrier_token,
+            NARROW: narrow_token,
+        },
         "job": job,
         "intake_item": intake_item,
         "commune": commune,
@@ -419,6 +480,21 @@ def test_each_role_gets_the_designed_answer(url_name, world, client):
             client.force_login(world["users"][role])
         posted[role] = client.post(url, {}).status_code
     assert posted == access.post
+
+
+API_URL_NAMES = [name for name in URL_NAMES if name.startswith("api:")]
+
+
+@pytest.mark.parametrize("url_name", API_URL_NAMES)
+def test_each_api_client_gets_the_designed_answer(url_name, world, client):
+    access = ACCESS[url_name]
+    assert access.api, f"{url_name} needs its API column"
+    url = reverse(url_name, args=access.args(world))
+    got = {
+        name: client.get(url, HTTP_AUTHORIZATION=f"Bearer {world['tokens'][name]}").status_code
+        for name in API_CLIENTS
+    }
+    assert got == access.api
 
 
 ADMIN_MODELS = sorted(f"{m._meta.app_label}.{m._meta.model_name}" for m in admin.site._registry)

@@ -1,0 +1,182 @@
+"""Carrier tracking events onto PostDesk's item statuses.
+
+An event is recorded exactly as a postal employee's scan or delivery entry would be: through
+``postal.services`` (``scan_item``, ``record_delivery_attempt``), so the item's history, its
+delivery attempts, the dossier's return (status 10) and the marks of the weeks it changes are the
+same. On top of that, carriers resend, reorder and repeat, so:
+
+- an event id seen before from the same client is answered with the first outcome and changes
+  nothing (de-duplication);
+- the guard is forward-only: an event older than the latest applied one, or one that would move
+  the item back (a late "in transit" after "delivered"), is kept as ``stale`` and not applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from api.models import ApiClient, CarrierEvent
+from communes import scoping
+from postal import services as postal_services
+from postal.models import DeliveryAttempt, ItemStatus, PostalItem
+from postal.services.items import TRANSITIONS
+
+S = ItemStatus
+Outcome = CarrierEvent.Outcome
+
+# The carrier's event kinds and the item status each one means (docs/api.md has the table).
+KINDS: dict[str, str] = {
+    "accepted": S.ACCEPTED,
+    "in_transit": S.IN_TRANSIT,
+    "out_for_delivery": S.OUT_FOR_DELIVERY,
+    "delivery_failed": S.DELIVERY_FAILED,
+    "delivered": S.DELIVERED,
+    "returned_to_sender": S.RETURNED_TO_SENDER,
+}
+# How far along an item is; the guard never moves it to a lower rank. A failed attempt and the
+# next round out for delivery alternate, so they share a rank (their times decide).
+RANK: dict[str, int] = {
+    S.CREATED: 0,
+    S.ACCEPTED: 1,
+    S.IN_TRANSIT: 2,
+    S.OUT_FOR_DELIVERY: 3,
+    S.DELIVERY_FAILED: 3,
+    S.DELIVERED: 9,
+    S.RETURNED_TO_SENDER: 9,
+    S.CANCELLED: 9,
+}
+FAILURE_REASONS = [
+    choice for choice in DeliveryAttempt.Outcome.values if choice != DeliveryAttempt.Outcome.DELIVERED
+]
+
+
+@dataclass
+class Recipient:
+    name: str = ""
+    id_checked: bool = False
+    is_proxy: bool = False
+    proxy_authorisation: str = ""
+
+
+class EventConflict(Exception):
+    """The event id was already used by this client for another item or kind."""
+
+
+def item_for_client(client: ApiClient, code: str, *, lock: bool = False) -> PostalItem:
+    """The item with this S10 code among the client's post offices (404 otherwise)."""
+    code = postal_services.valid_code(code)
+    items = scoping.filter_by_post_office(PostalItem.objects.all(), client.user)
+    if lock:
+        items = items.select_for_update(of=("self",)).select_related("dossier", "post_office")
+    item = items.filter(code=code).first()
+    if item is None:
+        raise Http404
+    return item
+
+
+def _duplicate(client: ApiClient, event_id: str, item: PostalItem, kind: str) -> CarrierEvent | None:
+    seen = CarrierEvent.objects.filter(client=client, event_id=event_id).first()
+    if seen is not None and (seen.item_id != item.pk or seen.kind != kind):
+        raise EventConflict
+    return seen
+
+
+def decide(item: PostalItem, kind: str, at: datetime, latest_applied: datetime | None) -> str:
+    """applied, unchanged or stale — before any service is called."""
+    target = KINDS[kind]
+    if latest_applied is not None and at < latest_applied:
+        return Outcome.STALE
+    if item.status == target and kind not in ("delivery_failed",):
+        return Outcome.UNCHANGED
+    final = not TRANSITIONS[item.status]  # delivered, returned, cancelled: nothing follows
+    if final or RANK[target] < RANK[item.status]:
+        return Outcome.STALE
+    return Outcome.APPLIED
+
+
+@transaction.atomic
+def record_event(
+    *,
+    client: ApiClient,
+    code: str,
+    event_id: str,
+    kind: str,
+    at: datetime,
+    reason: str = "",
+    recipient: Recipient | None = None,
+    note: str = "",
+) -> tuple[CarrierEvent, bool, str]:
+    """Record one carrier event; returns it, whether it is new and the item's status.
+    ValidationError (nothing recorded) when the event is impossible for the item, as a scan
+    would be refused; Http404 for an item outside the client's offices; EventConflict (or, in a
+    race, IntegrityError) for an event id already used for something else."""
+    by = client.user
+    item = item_for_client(client, code, lock=True)
+    # After the lock: a second copy of the same event sent at the same time waits here and then
+    # sees the first one.
+    seen = _duplicate(client, event_id, item, kind)
+    if seen is not None:
+        return seen, False, item.status
+    latest = CarrierEvent.objects.filter(item=item, outcome=Outcome.APPLIED).aggregate(latest=Max("at"))[
+        "latest"
+    ]
+    outcome = decide(item, kind, at, latest)
+    details = {"reason": reason} if reason else {}
+    status = item.status
+    if outcome == Outcome.APPLIED:
+        status = _apply(item=item, by=by, kind=kind, at=at, reason=reason, recipient=recipient, note=note)
+        details["item_status"] = status
+    event = CarrierEvent.objects.create(
+        client=client, event_id=event_id, item=item, kind=kind, at=at, outcome=outcome, details=details
+    )
+    return event, True, status
+
+
+def _apply(
+    *, item: PostalItem, by, kind: str, at: datetime, reason: str, recipient: Recipient | None, note: str
+) -> str:
+    """Call the service a postal employee's scan or delivery entry calls; the item's new status."""
+    note = note or _("Carrier event")
+    if kind in ("in_transit", "out_for_delivery"):
+        return postal_services.scan_item(item=item, by=by, to_status=KINDS[kind], note=note, at=at).status
+    if kind == "delivery_failed":
+        if reason not in FAILURE_REASONS:
+            raise ValidationError(
+                _("A failed delivery needs a reason: %(reasons)s.") % {"reasons": ", ".join(FAILURE_REASONS)}
+            )
+        return postal_services.record_delivery_attempt(
+            item=item, by=by, outcome=reason, at=at, note=note
+        ).status
+    if kind == "delivered":
+        recipient = recipient or Recipient()
+        return postal_services.record_delivery_attempt(
+            item=item,
+            by=by,
+            outcome=DeliveryAttempt.Outcome.DELIVERED,
+            at=at,
+            recipient_name=recipient.name,
+            id_checked=recipient.id_checked,
+            is_proxy=recipient.is_proxy,
+            proxy_authorisation=recipient.proxy_authorisation,
+            note=note,
+        ).status
+    if kind == "accepted":
+        raise ValidationError(
+            _("Item %(code)s has not been handed to the post on a signed handover record yet.")
+            % {"code": item.code}
+        )
+    # returned_to_sender: only the two-notice rule sends a result back to the agency.
+    raise ValidationError(
+        _(
+            "Item %(code)s goes back to the agency only after two failed delivery notices, two working "
+            "days apart: send those as delivery_failed events."
+        )
+        % {"code": item.code}
+    )
