@@ -12,7 +12,6 @@ from dossiers import workflow
 from dossiers.models import ReturnChannel
 
 from .pdf_text import pdf_text
-from .test_tracking import clear_counters  # noqa: F401 (autouse: the lookup's counters start empty)
 
 
 @pytest.fixture
