@@ -6,12 +6,16 @@ local-memory cache each worker counts for itself.
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
 from api.authentication import client_of
+from core.cache import unavailable_errors
+
+log = logging.getLogger(__name__)
 
 # Signed-in people reading through the browser: a generous fixed limit.
 SESSION_RATE_PER_MINUTE = 120
@@ -29,14 +33,20 @@ class ClientRateThrottle(BaseThrottle):
         now = time.time()
         window = int(now // 60)
         key = f"api-rate:{who}:{window}"
-        if cache.add(key, 1, timeout=70):
-            count = 1
-        else:
-            try:
-                count = cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.add(key, 1, timeout=70)
+        try:
+            if cache.add(key, 1, timeout=70):
                 count = 1
+            else:
+                try:
+                    count = cache.incr(key)
+                except ValueError:  # expired between add and incr
+                    cache.add(key, 1, timeout=70)
+                    count = 1
+        except unavailable_errors():
+            # Redis down: the API keeps answering its (token-holding) clients rather than
+            # failing them all; the limit applies again when Redis is back (docs/api.md).
+            log.warning("rate limit not counted: the cache is unavailable")
+            count = 1
         self.limit, self.remaining = limit, max(limit - count, 0)
         self.reset = int(60 - now % 60) + 1
         request.rate_limit = (self.limit, self.remaining, self.reset)

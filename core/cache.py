@@ -22,6 +22,11 @@ def _redis_errors() -> tuple[type[BaseException], ...]:
     return (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
+def unavailable_errors() -> tuple[type[BaseException], ...]:
+    """What a cache call raises when Redis does not answer (for the callers of incr/decr)."""
+    return _redis_errors()
+
+
 def _degrade(default_from_args):
     def wrap(method):
         @functools.wraps(method)

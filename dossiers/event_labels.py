@@ -35,6 +35,12 @@ register(
         "dossier.returned": EventLabel(_("Result returned to the citizen"), "%(channel)s"),
         "dossier.imported": EventLabel(_("Imported from the provincial one-stop system"), _("file %(file)s")),
         "dossier.import_updated": EventLabel(_("Updated from the provincial one-stop system")),
+        "dossier.api_created": EventLabel(
+            _("Received from the provincial one-stop system through the API"), _("system %(client)s")
+        ),
+        "dossier.api_updated": EventLabel(
+            _("Updated by the provincial one-stop system through the API"), _("system %(client)s")
+        ),
         "dossier.edited": EventLabel(_("Dossier corrected")),
         "dossier.messages_declined": EventLabel(_("The citizen asked to receive no more text messages")),
         "dossier.postal_return_failed": EventLabel(

@@ -1,6 +1,7 @@
 """The postal employee's app: the web app manifest, the service worker that keeps the screens
 usable without a network, the offline fallback page, the list of pages to keep on the phone for
-the day, proofs of delivery and the A6 address labels."""
+the day, the scan screen's actions (sent at once or replayed from the phone's queue, applied
+once), proofs of delivery and the A6 address labels."""
 
 from __future__ import annotations
 
@@ -9,23 +10,26 @@ import hashlib
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.staticfiles import finders
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
 from accounts.permissions import role_required
 from dossiers.personal import mask_phone
 from dossiers.printing import render_pdf
-from postal import labels, selectors
+from postal import forms, labels, offline, proofs, selectors, services
 from postal.models import DeliveryAttempt, Direction
+from postal.models import ItemStatus as S
+from postal.views import _errors, _scan_url
 
 POSTAL = (Role.POSTAL_STAFF, Role.POST_MANAGER)
 ITEM_READERS = (Role.COMMUNE_OFFICIAL, Role.POSTAL_STAFF, Role.POST_MANAGER, Role.LEADER)
@@ -181,3 +185,94 @@ def item_label_pdf(request, pk: int):
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{context["item"].code}.pdf"'
     return response
+
+
+# --- actions from the scan screen: sent at once or replayed from the phone's queue -----------
+
+
+def _wants_json(request) -> bool:
+    """The postal app's own requests (online or replayed from the offline queue) ask for JSON."""
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _answer(request, item, outcome=None, error: ValidationError | None = None):
+    """JSON for the app (200 done or already done, 409 refused: the employee must look), or the
+    scan page with a message for a plain form post."""
+    if _wants_json(request):
+        if error is not None:
+            return JsonResponse({"result": "conflict", "messages": error.messages}, status=409)
+        status = outcome.status
+        return JsonResponse(
+            {
+                "result": "duplicate" if outcome.duplicate else "done",
+                "status": status,
+                "status_label": str(S(status).label),
+                "message": _("%(code)s: %(status)s.") % {"code": item.code, "status": S(status).label},
+            }
+        )
+    if error is not None:
+        _errors(request, error)
+    else:
+        messages.success(
+            request, _("%(code)s: %(status)s.") % {"code": item.code, "status": S(outcome.status).label}
+        )
+    return redirect(_scan_url(item.code))
+
+
+@require_POST
+@role_required(*POSTAL)
+def item_move(request, pk: int):
+    item = selectors.item_for_user_or_404(request.user, pk)
+    try:
+        at = offline.client_time(request.POST.get("at"))
+        outcome = offline.apply_once(
+            client_id=offline.parse_client_id(request.POST.get("client_id")),
+            user=request.user,
+            item=item,
+            kind="move",
+            action=lambda: services.scan_item(
+                item=item, by=request.user, to_status=request.POST.get("to_status", ""), at=at
+            ),
+        )
+    except ValidationError as error:
+        return _answer(request, item, error=error)
+    return _answer(request, item, outcome)
+
+
+@require_POST
+@role_required(*POSTAL)
+def item_attempt(request, pk: int):
+    item = selectors.item_for_user_or_404(request.user, pk)
+    form = forms.DeliveryForm(request.POST, request.FILES)
+    if not form.is_valid():
+        errors = [message for field in form.errors.values() for message in field]
+        return _answer(
+            request, item, error=ValidationError(errors or _("Choose the outcome of the attempt."))
+        )
+    data = form.cleaned_data
+    try:
+        at = offline.client_time(data["at"])
+        signature = proofs.clean_signature(data["signature"]) if data["signature"] else None
+        photo = proofs.clean_photo(data["photo"]) if data["photo"] else None
+        outcome = offline.apply_once(
+            client_id=offline.parse_client_id(data["client_id"]),
+            user=request.user,
+            item=item,
+            kind="attempt",
+            action=lambda: services.record_delivery_attempt(
+                item=item,
+                by=request.user,
+                outcome=data["outcome"],
+                at=at,
+                recipient_name=data["recipient_name"],
+                id_checked=data["id_checked"],
+                is_proxy=data["is_proxy"],
+                proxy_authorisation=data["proxy_authorisation"],
+                note=data["note"],
+                signature=signature,
+                photo=photo,
+            ),
+        )
+    except ValidationError as error:
+        return _answer(request, item, error=error)
+    return _answer(request, item, outcome)

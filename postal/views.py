@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -34,7 +34,7 @@ from core.params import date_param, int_list_param, int_param
 from dossiers import services as dossier_services
 from dossiers.personal import mask_phone
 from dossiers.selectors import dossier_for_user_or_404
-from postal import forms, offline, proofs, selectors, services, transfers
+from postal import forms, proofs, selectors, services, transfers
 from postal.models import DeliveryAttempt, Direction, Handover, HandoverLine, ItemStatus
 
 S = ItemStatus
@@ -88,94 +88,6 @@ def scan(request):
             events=selectors.item_timeline(item),
         )
     return render(request, "postal/scan.html", context)
-
-
-def _wants_json(request) -> bool:
-    """The postal app's own requests (online or replayed from the offline queue) ask for JSON."""
-    return "application/json" in request.headers.get("Accept", "")
-
-
-def _answer(request, item, outcome=None, error: ValidationError | None = None):
-    """JSON for the app (200 done or already done, 409 refused: the employee must look), or the
-    scan page with a message for a plain form post."""
-    if _wants_json(request):
-        if error is not None:
-            return JsonResponse({"result": "conflict", "messages": error.messages}, status=409)
-        status = outcome.status
-        return JsonResponse(
-            {
-                "result": "duplicate" if outcome.duplicate else "done",
-                "status": status,
-                "status_label": str(S(status).label),
-                "message": _("%(code)s: %(status)s.") % {"code": item.code, "status": S(status).label},
-            }
-        )
-    if error is not None:
-        _errors(request, error)
-    else:
-        messages.success(
-            request, _("%(code)s: %(status)s.") % {"code": item.code, "status": S(outcome.status).label}
-        )
-    return redirect(_scan_url(item.code))
-
-
-@require_POST
-@role_required(*POSTAL)
-def item_move(request, pk: int):
-    item = selectors.item_for_user_or_404(request.user, pk)
-    try:
-        at = offline.client_time(request.POST.get("at"))
-        outcome = offline.apply_once(
-            client_id=offline.parse_client_id(request.POST.get("client_id")),
-            user=request.user,
-            item=item,
-            kind="move",
-            action=lambda: services.scan_item(
-                item=item, by=request.user, to_status=request.POST.get("to_status", ""), at=at
-            ),
-        )
-    except ValidationError as error:
-        return _answer(request, item, error=error)
-    return _answer(request, item, outcome)
-
-
-@require_POST
-@role_required(*POSTAL)
-def item_attempt(request, pk: int):
-    item = selectors.item_for_user_or_404(request.user, pk)
-    form = forms.DeliveryForm(request.POST, request.FILES)
-    if not form.is_valid():
-        errors = [message for field in form.errors.values() for message in field]
-        return _answer(
-            request, item, error=ValidationError(errors or _("Choose the outcome of the attempt."))
-        )
-    data = form.cleaned_data
-    try:
-        at = offline.client_time(data["at"])
-        signature = proofs.clean_signature(data["signature"]) if data["signature"] else None
-        photo = proofs.clean_photo(data["photo"]) if data["photo"] else None
-        outcome = offline.apply_once(
-            client_id=offline.parse_client_id(data["client_id"]),
-            user=request.user,
-            item=item,
-            kind="attempt",
-            action=lambda: services.record_delivery_attempt(
-                item=item,
-                by=request.user,
-                outcome=data["outcome"],
-                at=at,
-                recipient_name=data["recipient_name"],
-                id_checked=data["id_checked"],
-                is_proxy=data["is_proxy"],
-                proxy_authorisation=data["proxy_authorisation"],
-                note=data["note"],
-                signature=signature,
-                photo=photo,
-            ),
-        )
-    except ValidationError as error:
-        return _answer(request, item, error=error)
-    return _answer(request, item, outcome)
 
 
 @role_required(*EVERYONE)

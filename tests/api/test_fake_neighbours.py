@@ -132,6 +132,7 @@ def _row(code: str, unit_code: str, life: dict) -> dict:
         "ma_don_vi": unit_code,
         "ho_ten_nguoi_nop": life["name"],
         "so_dien_thoai": "0912345678",
+        "dia_chi": "Thôn 5",  # a result by post needs an address (dossiers.services)
         "kenh_tiep_nhan": life["intake"],
         "hinh_thuc_tra_ket_qua": RETURN_CODES[life["return_channel"]],
         "ly_do_khong_nhan_qua_bcci": life["decline"],
@@ -151,6 +152,7 @@ def _enter_through_services(unit, procedure, official, life: dict) -> Dossier:
             procedure=procedure,
             applicant_name=life["name"],
             applicant_phone="0912345678",
+            applicant_address="Thôn 5",
             intake_channel=life["intake"],
             return_channel=life["return_channel"],
             decline_reason=life["decline"],

@@ -111,8 +111,10 @@ def test_offline_time_is_kept_and_bounded(client_for, postal_staff, item):
 
 
 def test_an_invalid_action_id_is_refused(client_for, postal_staff, item):
-    response = attempt(client_for(postal_staff), item, client_id="not-a-uuid\x00")
-    assert response.status_code == 409
+    client = client_for(postal_staff)
+    assert attempt(client, item, client_id="not-a-uuid").status_code == 409
+    # A NUL byte is refused before any view runs (core.middleware.RefuseNulMiddleware).
+    assert attempt(client, item, client_id="not-a-uuid\x00").status_code == 400
     assert not DeliveryAttempt.objects.exists()
 
 
