@@ -53,13 +53,17 @@ def assert_no_server_error_and_nothing_written(send) -> None:
 
 
 @pytest.mark.parametrize("value", HOSTILE, ids=lambda v: repr(v)[:20])
-@pytest.mark.parametrize("field", ["ma_ho_so", "ho_ten_nguoi_nop", "ngay_tiep_nhan", "trang_thai", "so_dien_thoai"])
+@pytest.mark.parametrize(
+    "field", ["ma_ho_so", "ho_ten_nguoi_nop", "ngay_tiep_nhan", "trang_thai", "so_dien_thoai"]
+)
 def test_a_hostile_dossier_field_is_refused_cleanly(api_for, commune_system, field, value):
     api = api_for(commune_system[1])
     code = "000.01.16.H44-260302-0007"
     body = row(code, **{field: value})
     assert_no_server_error_and_nothing_written(lambda: api.put(f"/api/v1/dossiers/{code}", body))
-    assert_no_server_error_and_nothing_written(lambda: api.post("/api/v1/dossiers:batch", {"dossiers": [body]}))
+    assert_no_server_error_and_nothing_written(
+        lambda: api.post("/api/v1/dossiers:batch", {"dossiers": [body]})
+    )
 
 
 @pytest.mark.parametrize("value", HOSTILE, ids=lambda v: repr(v)[:20])
