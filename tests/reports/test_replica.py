@@ -59,7 +59,9 @@ def replica(transactional_db, settings):
 def caught_up(replica_connection, timeout: float = 30) -> float:
     """Wait until the replica has replayed everything the primary wrote; the seconds it took."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_current_wal_lsn()")
+        # The insert position, not the write position: the weekly job commits without waiting
+        # for the flush (synchronous_commit off), so its commit record may not be written yet.
+        cursor.execute("SELECT pg_current_wal_insert_lsn()")
         target = cursor.fetchone()[0]
     started = time.monotonic()
     while time.monotonic() - started < timeout:
