@@ -93,16 +93,24 @@ def test_leader_reads_the_dashboard_and_exports_the_weekly_xlsx(page, leader, la
     assert page.locator("h1").first.is_visible()
 
 
+@pytest.fixture
+def embedded_default():
+    """Tasks run in-process, as with no broker configured (CI configures one)."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
 def test_a_new_dossier_reaches_the_leaders_dashboard_within_a_minute(
-    page, leader, official, commune, settings, monkeypatch
+    page, leader, official, commune, settings, embedded_default
 ):
     """The embedded default (no worker): the desk logs a dossier, the leader reloads."""
-    from config.celery import app
     from dossiers.services import Intake, create_dossier
 
     settings.REPORTS_REFRESH_DELAY = 2
-    # The embedded default runs tasks in-process; CI configures a broker, so say it here.
-    monkeypatch.setattr(app.conf, "task_always_eager", True)
     field = ProcedureField.objects.create(code="HT", name="Hộ tịch")
     procedure = Procedure.objects.create(
         national_code="1.001193", name="Đăng ký khai sinh", field=field, processing_days=3
