@@ -253,6 +253,16 @@ def _timed_copy_in(statements: list[tuple[str, bytes]], *, immediate: bool) -> f
             cursor.execute("ROLLBACK")
 
 
+def _stored_columns(cursor, table: str) -> str:
+    """The table's columns but the generated ones (the database computes those; COPY refuses them)."""
+    cursor.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND is_generated = 'NEVER' "
+        "ORDER BY ordinal_position",
+        [table],
+    )
+    return ", ".join(f'"{name}"' for (name,) in cursor.fetchall())
+
+
 def import_figures(rows):
     """The import of a CSV file of ``rows`` new dossiers by ``manage.py import_dossiers`` (a
     subprocess: start-up, reading, checking, writing), next to two bare counterparts timed in
@@ -282,8 +292,12 @@ def import_figures(rows):
         with connection.cursor() as cursor:
             written = [
                 (
-                    f"COPY {table} FROM STDIN",
-                    _copy_out(cursor, f"COPY (SELECT * FROM {table} WHERE {where}) TO STDOUT"),  # noqa: S608
+                    f"COPY {table} ({_stored_columns(cursor, table)}) FROM STDIN",
+                    _copy_out(
+                        cursor,
+                        f"COPY (SELECT {_stored_columns(cursor, table)} FROM {table} "  # noqa: S608
+                        f"WHERE {where}) TO STDOUT",
+                    ),
                 )
                 for table, where in (
                     ("dossiers_dossier", f"id IN ({IMPORTED_IDS})"),
