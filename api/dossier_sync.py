@@ -22,10 +22,9 @@ from api import webhooks
 from api.models import ApiClient
 from communes.weekmarks import dossier_state, mark_dossiers
 from dossiers.importing import Catalogue, check_row
-from dossiers.importing.writing import IMPORTED_FIELDS
 from dossiers.importing.writing import _bump_sequences as bump_sequences  # the importer's, not a copy
+from dossiers.importing.writing import apply_differences, differences_from, new_dossier
 from dossiers.models import Dossier, DossierEvent
-from dossiers.services import new_tracking_pin
 
 MAX_BATCH = 1000
 UPDATE_BATCH = 250
@@ -116,27 +115,15 @@ def upsert_dossiers(*, client: ApiClient, rows: list[dict], now: datetime | None
     for code, fields in by_code.items():
         dossier = existing.get(code)
         if dossier is None:
-            new.append(
-                Dossier(
-                    **fields,
-                    original_due_date=fields["due_date"],
-                    tracking_pin=new_tracking_pin(),
-                    created_by=actor,
-                )
-            )
+            new.append(new_dossier(fields, created_by=actor))
             continue
-        differences = [name for name in IMPORTED_FIELDS if getattr(dossier, name) != fields[name]]
+        differences = differences_from(dossier, fields)
         if not differences:
             outcomes[code] = Outcome(code, "unchanged", dossier.pk)
             continue
         before.append(dossier_state(dossier))
         old_status = dossier.status
-        for name in differences:
-            setattr(dossier, name, fields[name])
-        if dossier.original_due_date is None or (
-            dossier.due_date is not None and dossier.due_date < dossier.original_due_date
-        ):
-            dossier.original_due_date = dossier.due_date
+        apply_differences(dossier, fields, differences)
         changed.append((dossier, differences, old_status))
     created = Dossier.objects.bulk_create(new, batch_size=MAX_BATCH)
     events = [

@@ -41,6 +41,28 @@ IMPORTED_FIELDS = [
 ]
 
 
+def new_dossier(fields: dict, *, created_by) -> Dossier:
+    """A dossier from checked import fields (the file, or the API's rows), not yet saved."""
+    return Dossier(
+        **fields, original_due_date=fields["due_date"], tracking_pin=new_tracking_pin(), created_by=created_by
+    )
+
+
+def differences_from(dossier: Dossier, fields: dict) -> list[str]:
+    """The imported fields whose values differ from the dossier's."""
+    return [name for name in IMPORTED_FIELDS if getattr(dossier, name) != fields[name]]
+
+
+def apply_differences(dossier: Dossier, fields: dict, names: list[str]) -> None:
+    """Take the new values; the original due date follows a due date moved earlier."""
+    for name in names:
+        setattr(dossier, name, fields[name])
+    if dossier.original_due_date is None or (
+        dossier.due_date is not None and dossier.due_date < dossier.original_due_date
+    ):
+        dossier.original_due_date = dossier.due_date
+
+
 @transaction.atomic
 def _write_batch(job: ImportJob, rows: list[dict], now: datetime) -> tuple[int, int, int]:
     by_code = {fields["code"]: fields for fields in rows}
@@ -52,28 +74,16 @@ def _write_batch(job: ImportJob, rows: list[dict], now: datetime) -> tuple[int, 
     for code, fields in by_code.items():
         dossier = existing.get(code)
         if dossier is None:
-            new.append(
-                Dossier(
-                    **fields,
-                    original_due_date=fields["due_date"],
-                    tracking_pin=new_tracking_pin(),
-                    created_by=actor,
-                )
-            )
+            new.append(new_dossier(fields, created_by=actor))
             continue
         if dossier.receiving_unit_id != fields["receiving_unit_id"]:
             continue  # reported by the check; never move a dossier between units
-        differences = [name for name in IMPORTED_FIELDS if getattr(dossier, name) != fields[name]]
+        differences = differences_from(dossier, fields)
         if not differences:
             unchanged += 1
             continue
         before.append(dossier_state(dossier))
-        for name in differences:
-            setattr(dossier, name, fields[name])
-        if dossier.original_due_date is None or (
-            dossier.due_date is not None and dossier.due_date < dossier.original_due_date
-        ):
-            dossier.original_due_date = dossier.due_date
+        apply_differences(dossier, fields, differences)
         changed.append((dossier, differences))
     created = Dossier.objects.bulk_create(new, batch_size=BATCH_SIZE)
     for dossier in created:
