@@ -46,7 +46,9 @@ def search_filter(text: str) -> Q | None:
     if not text:
         return None
     if any(ch.isdigit() for ch in text):
-        condition = Q(code__contains=text.upper())  # codes are stored upper case
+        # Codes are stored upper case; the trigram index is on UPPER(code) so that it serves
+        # this search and never a lookup by the whole code (migration dossiers.0007).
+        condition = Q(code__icontains=text)
         phone = normalize_phone(text)
         if _PHONE.match(phone):
             condition |= Q(applicant_phone=phone)
