@@ -253,12 +253,12 @@ class Dossier(models.Model):
                 name="dossier_running_received_idx",
                 condition=Q(status__in=statuses.RUNNING),
             ),
-            # The list's newest-first walk (and received_at ranges in general).
-            models.Index(fields=["received_at"], name="dossier_received_idx"),
             # Weekly rates (reports.services.aggregation), one per grouped query. Each carries
             # every column its query reads, so the year of rows is read from the index alone
             # (index-only scan) instead of one table page per row.
             # received_counts: received_at in the weeks, GROUP BY unit, week, channels, reason.
+            # It also serves the list's newest-first walk over several communes (a backward scan)
+            # and received_at ranges in general.
             models.Index(
                 fields=[
                     "received_at",

@@ -45,8 +45,10 @@ _HIDDEN_CATEGORIES = {"Cc", "Cf", "Co", "Cs"}
 def clean_name(value: str) -> str:
     """A person's name as shown: hidden characters removed, spaces collapsed. A name made only of
     hidden characters becomes empty, which the callers refuse."""
-    visible = "".join(ch for ch in value or "" if unicodedata.category(ch) not in _HIDDEN_CATEGORIES)
-    return " ".join(visible.split())
+    value = value or ""
+    if not value.isprintable():  # else it holds none of them (an import checks 100,000 names)
+        value = "".join(ch for ch in value if unicodedata.category(ch) not in _HIDDEN_CATEGORIES)
+    return " ".join(value.split())
 
 
 def clean_id_number(value: str) -> str:

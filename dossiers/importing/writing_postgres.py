@@ -155,8 +155,12 @@ class PostgresStage:
             f" INSERT INTO {dossiers} ({', '.join(insert_columns)})"
             f" SELECT {', '.join(values)} FROM {self.TABLE} s"
             f" WHERE NOT s.bad %(known_filter)s"
-            # In code order: neighbouring entries of the code and unit indexes, fewer pages.
-            f" ORDER BY s.code ON CONFLICT (code) DO NOTHING RETURNING id, code, status, {week_fields}"
+            # In order of reception: the indexes that lead with a moment or a date (reception,
+            # due date, end, return: most of the table's indexes) take their new entries page
+            # by page instead of all over; at 1M dossiers this halves the index pages the
+            # insert reads and writes (docs/performance.md).
+            f" ORDER BY s.received_at, s.code ON CONFLICT (code) DO NOTHING"
+            f" RETURNING id, code, status, {week_fields}"
             f"), events AS ("
             f" INSERT INTO {events} (dossier_id, actor_id, at, action, from_status, to_status, details)"
             f" SELECT id, %(actor)s, %(now)s, 'dossier.imported', NULL, status, %(details)s::jsonb"
