@@ -29,6 +29,8 @@ from dossiers.services import DECLINE_REASONS, Intake, validate_intake
 
 
 def _text(value) -> str:
+    if type(value) is str:  # every cell of a CSV file
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -135,6 +137,27 @@ class Catalogue:
         self._provinces: dict[int, int | None] = {}
         self._overrides: dict[int | None, workdays.Overrides] = {}
         self._due_dates: dict[tuple[int | None, date, bool, int], date] = {}
+
+    def prepare(self) -> None:
+        """Read now what ``due_date`` would read on first use (each unit's province, each
+        province's overrides), so that checking rows needs no database: a big file is checked
+        by a forked helper process too (jobs.py)."""
+        units = {unit.pk: unit for unit in self.units.values()}
+        if any(key is not None for key in calendar.load_overrides()):
+            # The provinces above the units, from one read of the tree.
+            tree = {
+                pk: (level, parent)
+                for pk, level, parent in AdministrativeUnit.objects.values_list("id", "level", "parent_id")
+            }
+            for pk in units:
+                current = pk
+                while current is not None and tree[current][0] != AdministrativeUnit.Level.PROVINCE:
+                    current = tree[current][1]
+                self._provinces[pk] = current
+        else:
+            self._provinces.update(dict.fromkeys(units))  # the nationwide calendar everywhere
+        for province in set(self._provinces.values()):
+            self._overrides[province] = workdays.local_overrides(province)
 
     def due_date(self, received_at: datetime, processing_days: int, unit: AdministrativeUnit) -> date:
         """workdays.due_date in the unit's province, remembered for the import."""

@@ -4,8 +4,11 @@ progress on the ImportJob row for the page that polls it; jobs whose worker died
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import pickle
+import signal
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -151,15 +154,15 @@ def _check_file(job: ImportJob, path: Path, now: datetime, stage) -> tuple[Error
     total = table.expected_rows
     processed = 0
     try:
-        for batch in _batches(table.rows, BATCH_SIZE):
-            good = []
-            for line, row in batch:
-                try:
-                    good.append((line, check_row(row, catalogue, now=now)))
-                except ValueError as exc:
-                    report.add(line, str(exc))
+        if total >= FORK_FROM_ROWS and hasattr(os, "fork"):
+            batches = _checked_with_a_helper(path, table, catalogue, now)
+        else:
+            batches = (_check_batch(batch, catalogue, now) for batch in _batches(table.rows, BATCH_SIZE))
+        for size, good, bad in batches:
+            for line, message in bad:
+                report.add(line, message)
             stage.add(good)
-            processed += len(batch)
+            processed += size
             total = max(total, processed)
             _progress(job, processed_rows=processed, total_rows=total)
     finally:
@@ -170,6 +173,67 @@ def _check_file(job: ImportJob, path: Path, now: datetime, stage) -> tuple[Error
     report.merge(errors, count)
     _progress(job, processed_rows=processed, total_rows=processed)
     return report, table.ignored
+
+
+def _check_batch(batch: list, catalogue: Catalogue, now: datetime) -> tuple[int, list, list]:
+    """(rows in the batch, good rows as (line, fields), bad rows as (line, message))."""
+    good, bad = [], []
+    for line, row in batch:
+        try:
+            good.append((line, check_row(row, catalogue, now=now)))
+        except ValueError as exc:
+            bad.append((line, str(exc)))
+    return len(batch), good, bad
+
+
+# A big file is checked by two processes: this one and a forked helper that reads the same file
+# and checks CHILD_SHARE of every 5 batches, handing them back through a pipe. The helper is
+# pure Python (the catalogue is read before the fork and any query from it is refused), so it
+# checks on the second core while this one checks its own batches and copies every good row to
+# the stage. Smaller files are not worth a process.
+FORK_FROM_ROWS = 4 * BATCH_SIZE
+CHILD_SHARE = frozenset({1, 2, 4})  # of the batch numbers modulo 5: 3 of 5 (this one also copies)
+
+
+def _checked_with_a_helper(path: Path, table, catalogue: Catalogue, now: datetime):
+    catalogue.prepare()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the helper: never returns, never touches the parent's connections or files
+        status = 1
+        try:
+            os.close(read_end)
+            with os.fdopen(write_end, "wb") as out, connection.execute_wrapper(_no_queries):
+                own = open_table(path)
+                try:
+                    for number, batch in enumerate(_batches(own.rows, BATCH_SIZE)):
+                        if number % 5 in CHILD_SHARE:
+                            pickle.dump(_check_batch(batch, catalogue, now), out, pickle.HIGHEST_PROTOCOL)
+                except BaseException as exc:  # the parent raises it: the job fails, nothing written
+                    pickle.dump(RuntimeError(f"checking helper: {exc!r}"), out, pickle.HIGHEST_PROTOCOL)
+                    raise
+                status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    try:
+        with os.fdopen(read_end, "rb") as results:
+            for number, batch in enumerate(_batches(table.rows, BATCH_SIZE)):
+                if number % 5 not in CHILD_SHARE:
+                    yield _check_batch(batch, catalogue, now)
+                    continue
+                checked = pickle.load(results)  # noqa: S301 - from our own forked process
+                if isinstance(checked, BaseException):
+                    raise checked
+                yield checked
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)  # done already, or not needed any more
+        os.waitpid(pid, 0)
+
+
+def _no_queries(execute, sql, params, many, context):
+    raise RuntimeError("the checking helper reads no database: load what it needs in Catalogue.prepare()")
 
 
 def fail_stalled_jobs(*, now: datetime | None = None) -> int:

@@ -460,3 +460,68 @@ def test_import_pages_by_role_and_owner(client_for, official, other_official, le
     assert client_for(leader).get(reverse("dossiers:import_upload")).status_code == 403
     assert client_for(other_official).get(reverse("dossiers:import_detail", args=[job.pk])).status_code == 404
     assert client_for(other_official).get(reverse("dossiers:import_status", args=[job.pk])).status_code == 404
+
+
+# --- a big file, checked by two processes ---------------------------------------------------
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    """The checking helper for a file of a few dozen rows: batches of 3, a helper from 1 row;
+    ``os.fork`` counted."""
+    monkeypatch.setattr(importing.jobs, "BATCH_SIZE", 3)
+    monkeypatch.setattr(importing.jobs, "FORK_FROM_ROWS", 1)
+    forks = []
+    real_fork = os.fork
+
+    def fork():
+        forks.append(os.getpid())
+        return real_fork()
+
+    monkeypatch.setattr(importing.jobs.os, "fork", fork)
+    return forks
+
+
+def codes(count):
+    return [f"000.01.16.H44-260302-{number:04d}" for number in range(7, 7 + count)]
+
+
+def test_a_big_file_is_checked_by_two_processes_and_reported_as_by_one(
+    tmp_path, catalogue, official, small_batches
+):
+    rows = [row(code) for code in codes(30)]
+    bad = (1, 4, 7, 11, 16, 25)  # in batches of this process and of the helper (3 of every 5)
+    for index in bad:
+        rows[index]["so_dien_thoai"] = "12345"
+    rows[20]["ma_ho_so"] = rows[3]["ma_ho_so"]  # repeated: line 23 repeats line 5
+    job = run(write_csv(tmp_path / "big.csv", rows), user=official, mode=ImportJob.Mode.GOOD_ROWS)
+
+    assert small_batches, "the helper process was started"
+    assert (job.status, job.total_rows, job.created_count, job.error_count) == (
+        ImportJob.Status.DONE,
+        30,
+        23,
+        7,
+    )
+    assert [error["line"] for error in job.errors] == sorted([index + 2 for index in bad] + [22])
+    assert all("Số điện thoại" in error["message"] for error in job.errors if error["line"] != 22)
+    expected = {rows[n]["ma_ho_so"] for n in range(30) if n not in bad and n != 20}
+    assert set(Dossier.objects.values_list("code", flat=True)) == expected
+    assert DossierEvent.objects.filter(action="dossier.imported").count() == 23
+
+
+def test_the_checking_helper_reads_no_database(
+    tmp_path, catalogue, official, province, small_batches, monkeypatch
+):
+    """What the checks read (a unit's province, its calendar) is read before the fork: a helper
+    that had to query would share this process's connection. Forgotten, the job fails whole."""
+    from dossiers.models import CalendarOverride
+
+    CalendarOverride.objects.create(province=province, date=date(2026, 3, 5), kind="day_off", reason="Bão")
+    monkeypatch.setattr(importing.Catalogue, "prepare", lambda self: None)
+    rows = [row(code, trang_thai="4", ngay_ket_thuc_xu_ly="", ngay_tra_ket_qua="") for code in codes(12)]
+    job = run(write_csv(tmp_path / "big.csv", rows), user=official)
+
+    assert small_batches
+    assert job.status == ImportJob.Status.FAILED
+    assert not Dossier.objects.exists()
