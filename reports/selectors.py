@@ -139,10 +139,11 @@ def _sums(names=COUNTERS) -> dict:
 def period_counts(unit: AdministrativeUnit | Country, first: date, last: date) -> dict[str, int]:
     """The unit's counts over the weeks first..last (Mondays): flows summed over the weeks,
     stocks (open and overdue) as they were in the last week."""
-    rows = _rows_of(unit)
-    flows = rows.filter(week_start__gte=first, week_start__lte=last).aggregate(**_sums(FLOWS))
-    stocks = rows.filter(week_start=last).aggregate(**_sums(STOCKS))
-    totals = flows | stocks
+    totals = (
+        _rows_of(unit)
+        .filter(week_start__gte=first, week_start__lte=last)
+        .aggregate(**_sums(FLOWS), **{name: Sum(name, filter=Q(week_start=last)) for name in STOCKS})
+    )
     return {name: totals[name] or 0 for name in COUNTERS}
 
 
@@ -266,6 +267,14 @@ class UnitRow:
     @cached_property
     def bcci_return_rate(self) -> Decimal | None:
         return rate(self.counts, Metric.BCCI_RETURN_RATE)
+
+    @cached_property
+    def bcci_gap(self) -> Decimal | None:
+        return gap(self.bcci_return_rate, self.targets.get(Metric.BCCI_RETURN_RATE))
+
+    @cached_property
+    def on_time_rate(self) -> Decimal | None:
+        return rate(self.counts, Metric.ON_TIME_RATE)
 
     @cached_property
     def declined(self) -> int:

@@ -90,13 +90,14 @@ def _rate_value(value):
 
 def _trend(unit, monday: date, targets: dict) -> dict:
     series = selectors.weekly_series(unit, monday - timedelta(weeks=TREND_WEEKS - 1), monday)
+    rates = [all_rates(counts) for _week, counts in series]  # once a week, not once a rate and week
     data = {
         "labels": [week_label(week) for week, _counts in series],
         "datasets": [
             {
                 "label": str(Metric(definition.metric).label),
                 "metric": definition.metric,
-                "data": [_rate_value(all_rates(counts)[definition.metric]) for _week, counts in series],
+                "data": [_rate_value(week_rates[definition.metric]) for week_rates in rates],
             }
             for definition in RATES
         ],
