@@ -69,8 +69,15 @@ def _restore(env, mark: int) -> None:
     import psycopg
 
     with psycopg.connect(env["DATABASE_URL"]) as conn:
-        for table in ("dossiers_dossierevent", "dossiers_dossierdocument"):
-            conn.execute(f"DELETE FROM {table} WHERE dossier_id > %s", [mark])  # noqa: S608
+        # Every table that refers to a dossier (events, documents, the notices an intake sends,
+        # the portal sync queue...), read from the catalogue so a new one is not forgotten.
+        references = conn.execute(
+            "SELECT c.conrelid::regclass::text, a.attname FROM pg_constraint c JOIN pg_attribute a"
+            " ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey)"
+            " WHERE c.confrelid = 'dossiers_dossier'::regclass AND c.contype = 'f'"
+        ).fetchall()
+        for table, column in references:
+            conn.execute(f'DELETE FROM {table} WHERE "{column}" > %s', [mark])  # noqa: S608
         conn.execute("DELETE FROM dossiers_dossier WHERE id > %s", [mark])
         conn.execute("DELETE FROM communes_dirtyweek")
     subprocess.run(

@@ -31,6 +31,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Max, Min
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import ngettext
 
@@ -175,7 +176,11 @@ def _refresh(now: datetime | None) -> bool:
 
     now = now or timezone.now()
     monday = aggregation.current_monday()
-    last = ComputedWeek.objects.filter(week_start=monday).values_list("computed_at", flat=True).first()
+    last = (
+        ComputedWeek.objects.filter(week_start=monday)
+        .values_list(Coalesce("counted_whole_at", "computed_at"), flat=True)
+        .first()
+    )
     whole = last is None or now - last >= CURRENT_WEEK_MAX_AGE
     oldest = DirtyWeek.objects.aggregate(at=Min("marked_at"))["at"]
     marks_due = oldest is not None and now - oldest >= timedelta(seconds=delay_seconds())

@@ -503,7 +503,11 @@ def _compute_span(
             WeeklyRate(unit_id=unit_id, week_start=monday, computed_at=computed_at, **values)
             for unit_id, values in sorted(rows.items())
         ]
-        computed.append(ComputedWeek(week_start=monday, computed_at=computed_at, rows=len(rows)))
+        computed.append(
+            ComputedWeek(
+                week_start=monday, computed_at=computed_at, counted_whole_at=computed_at, rows=len(rows)
+            )
+        )
     if connection.vendor == "postgresql":
         _replace_rows(mondays, rates, computed)
     else:
@@ -535,12 +539,13 @@ def _replace_rows(mondays: list[date], rates: list[WeeklyRate], computed: list[C
         cursor.execute(
             f"WITH rates AS (INSERT INTO {rate_table} ({', '.join(map(quote, columns))})"  # noqa: S608
             f" SELECT * FROM unnest({arrays}))"
-            f" INSERT INTO {week_table} (week_start, computed_at, rows)"
-            f" SELECT * FROM unnest(%s::date[], %s::timestamptz[], %s::integer[])",
+            f" INSERT INTO {week_table} (week_start, computed_at, counted_whole_at, rows)"
+            f" SELECT * FROM unnest(%s::date[], %s::timestamptz[], %s::timestamptz[], %s::integer[])",
             [
                 *([getattr(rate, name) for rate in rates] for name in columns),
                 [week.week_start for week in computed],
                 [week.computed_at for week in computed],
+                [week.counted_whole_at for week in computed],
                 [week.rows for week in computed],
             ],
         )

@@ -17,7 +17,7 @@ So for each marked week that was computed before and whose marks name at most
 That gives the rows a full recount gives (tests/reports/test_partial_recount.py compares them).
 Weeks never computed, or marked for many units (an import), are recounted whole. The week in
 progress is still recounted whole every 15 minutes (dossiers become overdue at midnight without
-a write: reports/freshness.py and the beat), which also refreshes its ``ComputedWeek``.
+a write: reports/freshness.py and the beat): ``ComputedWeek.counted_whole_at`` says when.
 """
 
 from __future__ import annotations
@@ -105,6 +105,9 @@ def recount_units(marks: dict[date, set[int]], parents: dict[int, int | None]) -
         WeeklyRate.objects.filter(week_start=monday, unit_id__in=sorted(units)).delete()
         WeeklyRate.objects.bulk_create(rows, batch_size=1000)
         written += len(rows)
+    # The figures of these weeks are as of now (the freshness line, the API's announcements);
+    # counted_whole_at stays: the week in progress is still counted whole every 15 minutes.
+    ComputedWeek.objects.filter(week_start__in=mondays).update(computed_at=computed_at)
     return written
 
 

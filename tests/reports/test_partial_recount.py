@@ -120,9 +120,13 @@ def test_a_commune_left_with_nothing_loses_its_row_and_its_parents_lose_its_coun
     aggregation.compute_weeks(mondays=[monday])
     assert WeeklyRate.objects.get(unit=district, week_start=monday).received == 2
 
+    whole_at = ComputedWeek.objects.get(week_start=monday).counted_whole_at
     mark_dossiers([mine])
     mine.delete()
     recount.recount_marked()
+    # The freshness line reads the recount; the last whole count stays what it was.
+    week = ComputedWeek.objects.get(week_start=monday)
+    assert week.computed_at > whole_at and week.counted_whole_at == whole_at
 
     assert not WeeklyRate.objects.filter(unit=commune, week_start=monday).exists()
     assert WeeklyRate.objects.get(unit=district, week_start=monday).received == 1
