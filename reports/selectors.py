@@ -281,26 +281,32 @@ class UnitRow:
         return sum(self.counts[name] for name in COUNTERS if name.startswith("declined_"))
 
 
-def unit_rows(units: list, first: date, last: date, year: int, *, among=None) -> list[UnitRow]:
+def unit_rows(
+    units: list, first: date, last: date, year: int, *, among=None, targets: dict | None = None
+) -> list[UnitRow]:
     """Counts, rates and targets of each unit over the period (flows summed, stocks of the last
-    week): four queries for any number of units. ``among``: a queryset of the units, sent as a
-    subquery instead of a list of thousands of ids (a province's or the country's communes)."""
+    week): three queries for any number of units, one when ``targets`` (targets_for of the
+    units) is given. ``among``: a queryset of the units, sent as a subquery instead of a list of
+    thousands of ids (a province's or the country's communes)."""
     ids = among.values("pk") if among is not None else [u.pk for u in units if not isinstance(u, Country)]
-    rows = WeeklyRate.objects.filter(unit_id__in=ids).order_by().values("unit_id")
-    flows = {
-        row["unit_id"]: row
-        for row in rows.filter(week_start__gte=first, week_start__lte=last).annotate(**_sums(FLOWS))
+    found = {
+        row.pop("unit_id"): row
+        for row in WeeklyRate.objects.filter(unit_id__in=ids, week_start__gte=first, week_start__lte=last)
+        .order_by()
+        .values("unit_id")
+        .annotate(**_sums(FLOWS), **{name: Sum(name, filter=Q(week_start=last)) for name in STOCKS})
     }
-    stocks = {row["unit_id"]: row for row in rows.filter(week_start=last).annotate(**_sums(STOCKS))}
-    known = {u.pk: u.parent_id for u in units if not isinstance(u, Country)}
-    targets = targets_for([u.pk for u in units], year, parents=known)
+    if targets is None:
+        known = {u.pk: u.parent_id for u in units if not isinstance(u, Country)}
+        targets = targets_for([u.pk for u in units], year, parents=known)
     result = []
+    zero = dict.fromkeys(COUNTERS, 0)
     for unit in units:
         if isinstance(unit, Country):
             counts = period_counts(unit, first, last)
         else:
-            found = flows.get(unit.pk, {}) | stocks.get(unit.pk, {})
-            counts = {name: found.get(name) or 0 for name in COUNTERS}
+            row = found.get(unit.pk)
+            counts = {name: row[name] or 0 for name in COUNTERS} if row else dict(zero)
         result.append(UnitRow(unit=unit, counts=counts, targets=targets[unit.pk]))
     return result
 
