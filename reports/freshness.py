@@ -30,7 +30,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Max, Min
+from django.db.models import Max, Min
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import ngettext
@@ -239,8 +239,9 @@ def freshness(first: date, last: date, now: datetime | None = None) -> Freshness
         at=Max("computed_at")
     )["at"]
     marks = DirtyWeek.objects.filter(week_start__gte=first, week_start__lte=last)
-    waiting = marks.aggregate(n=Count("*"), oldest=Min("marked_at"))
-    count, oldest = waiting["n"], waiting["oldest"]
+    oldest = marks.aggregate(oldest=Min("marked_at"))["oldest"]
+    # A pair marked by several writes has several rows: count the pairs (only when some wait).
+    count = marks.values("unit_id", "week_start").distinct().count() if oldest is not None else 0
     if computed is None:
         state, reason = "never", ""
     elif not count:

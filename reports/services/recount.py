@@ -42,12 +42,14 @@ log = logging.getLogger(__name__)
 PARTIAL_MAX_UNITS = 200
 
 
-def marked() -> dict[date, set[int]]:
-    """The marks waiting: the units marked in each week."""
+def marked() -> tuple[dict[date, set[int]], dict[date, list[int]]]:
+    """The marks waiting: the units marked in each week, and the ids of the marks read."""
     weeks: dict[date, set[int]] = defaultdict(set)
-    for monday, unit_id in DirtyWeek.objects.values_list("week_start", "unit_id"):
+    ids: dict[date, list[int]] = defaultdict(list)
+    for mark_id, monday, unit_id in DirtyWeek.objects.values_list("id", "week_start", "unit_id"):
         weeks[monday].add(unit_id)
-    return dict(weeks)
+        ids[monday].append(mark_id)
+    return dict(weeks), dict(ids)
 
 
 def _ancestors(unit_id: int, parents: dict[int, int | None]) -> set[int]:
@@ -60,18 +62,25 @@ def _ancestors(unit_id: int, parents: dict[int, int | None]) -> set[int]:
 
 
 @transaction.atomic
-def recount_units(marks: dict[date, set[int]], parents: dict[int, int | None]) -> int:
+def recount_units(
+    marks: dict[date, set[int]], parents: dict[int, int | None], mark_ids: list[int] | None = None
+) -> int:
     """Replace the rows of the marked units of these weeks (within one span of
-    aggregation.MAX_SPAN_WEEKS) and of every unit above them; remove those marks. Returns the
-    rows written. ``parents`` is extended with the units read."""
+    aggregation.MAX_SPAN_WEEKS) and of every unit above them; remove the marks ``mark_ids``
+    (read before; by default every mark of these units and weeks). Returns the rows written.
+    ``parents`` is extended with the units read."""
     mondays = sorted(marks)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:  # a snapshot any run can rebuild (see _compute_span)
             cursor.execute("SET LOCAL synchronous_commit = off")
-    # The marks first, in this transaction: a change committed while this runs is either seen by
-    # the queries below or leaves a new mark (its insert waits for this transaction).
-    for monday in mondays:
-        DirtyWeek.objects.filter(week_start=monday, unit_id__in=sorted(marks[monday])).delete()
+    # The marks read before: their writes had committed, so the queries below see them. A mark
+    # written since is not among them and stays for the next recount; the writer does not wait
+    # (marks have no unique key to wait on).
+    if mark_ids is not None:
+        DirtyWeek.objects.filter(id__in=mark_ids).delete()
+    else:
+        for monday in mondays:
+            DirtyWeek.objects.filter(week_start=monday, unit_id__in=sorted(marks[monday])).delete()
     add_ancestors({unit_id for units in marks.values() for unit_id in units}, parents)
     affected = {
         monday: set(units).union(*(_ancestors(unit_id, parents) for unit_id in units))
@@ -115,7 +124,7 @@ def recount_marked(*, max_units: int = PARTIAL_MAX_UNITS) -> int:
     """Recount every marked week: the marked units (and those above them) of weeks already
     computed, whole weeks for the others. Holds the computation lock (raises
     reports.locks.ComputationBusy when another computation holds it). Returns the rows written."""
-    waiting = marked()
+    waiting, ids = marked()
     if not waiting:
         return 0
     computed = set(
@@ -129,7 +138,8 @@ def recount_marked(*, max_units: int = PARTIAL_MAX_UNITS) -> int:
         for batch in spans(whole):
             written += _compute_span(batch, parents)
         for batch in spans(partial):
-            written += recount_units({monday: partial[monday] for monday in batch}, parents)
+            batch_ids = [mark_id for monday in batch for mark_id in ids[monday]]
+            written += recount_units({monday: partial[monday] for monday in batch}, parents, batch_ids)
     log.info("weekly rates: %d marked weeks recounted (%d whole), %d rows", len(waiting), len(whole), written)
     return written
 
