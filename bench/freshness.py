@@ -69,8 +69,15 @@ def _restore(env, mark: int) -> None:
     import psycopg
 
     with psycopg.connect(env["DATABASE_URL"]) as conn:
-        for table in ("dossiers_dossierevent", "dossiers_dossierdocument"):
-            conn.execute(f"DELETE FROM {table} WHERE dossier_id > %s", [mark])  # noqa: S608
+        # Every table that refers to a dossier (events, documents, the notices an intake sends,
+        # the portal sync queue...), read from the catalogue so a new one is not forgotten.
+        references = conn.execute(
+            "SELECT c.conrelid::regclass::text, a.attname FROM pg_constraint c JOIN pg_attribute a"
+            " ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey)"
+            " WHERE c.confrelid = 'dossiers_dossier'::regclass AND c.contype = 'f'"
+        ).fetchall()
+        for table, column in references:
+            conn.execute(f'DELETE FROM {table} WHERE "{column}" > %s', [mark])  # noqa: S608
         conn.execute("DELETE FROM dossiers_dossier WHERE id > %s", [mark])
         conn.execute("DELETE FROM communes_dirtyweek")
     subprocess.run(
@@ -81,7 +88,36 @@ def _restore(env, mark: int) -> None:
     )
 
 
-def _run(base: str, setup: dict, duration: float, *, wait_for_last: bool) -> dict:
+def _process_tree(pids: list[int]) -> list[int]:
+    """The processes and all their descendants (gunicorn's workers under its master)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found = list(pids)
+    for pid in found:
+        found += [child for child, parent in parents.items() if parent == pid and child not in found]
+    return found
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of the processes and their descendants, from /proc: what the web
+    server (and the worker) spent, whatever else the machine runs."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in _process_tree(pids):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14 and 15)
+    return total
+
+
+def _run(base: str, setup: dict, duration: float, *, wait_for_last: bool, pids: list[int]) -> dict:
     """Desk users and the leader's polls; commit times and the counts the leader saw."""
     host, port = base.removeprefix("http://").split(":")
     commits: list[float] = []
@@ -158,11 +194,13 @@ def _run(base: str, setup: dict, duration: float, *, wait_for_last: bool) -> dic
         thread.start()
     ready.wait()
     started = time.perf_counter()
+    cpu_before = _cpu_seconds(pids)
     time.sleep(duration)
     stop.set()
     for thread in threads[:-1]:
         thread.join(timeout=60)
     seconds = time.perf_counter() - started
+    cpu = _cpu_seconds(pids) - cpu_before  # the writes' time, before the leader's last polls
     threads[-1].join(timeout=200)
     return {
         "seconds": seconds,
@@ -171,6 +209,7 @@ def _run(base: str, setup: dict, duration: float, *, wait_for_last: bool) -> dic
         "errors": errors[0],
         "polls": polls,
         "base": base[0],
+        "cpu_seconds": cpu,
     }
 
 
@@ -206,7 +245,8 @@ def freshness_figures(
             port = 8900 + random.randint(0, 90)
             server = start_server(run_env, port)
             try:
-                raw = _run(f"http://127.0.0.1:{port}", setup, duration, wait_for_last=auto)
+                pids = [server.pid, *(helper.pid for helper in helpers)]
+                raw = _run(f"http://127.0.0.1:{port}", setup, duration, wait_for_last=auto, pids=pids)
             finally:
                 server.send_signal(signal.SIGTERM)
                 server.wait(timeout=30)
@@ -222,6 +262,9 @@ def freshness_figures(
                 "intake_p95_ms": round(loadgen.percentile(intake, 95), 1),
                 "errors": raw["errors"],
                 "polls": len(raw["polls"]),
+                # Load-independent: CPU of the web workers (and the Celery worker and beat) per
+                # intake over the writes, the leader's polls and the recounts included.
+                "server_cpu_ms_per_intake": round(raw["cpu_seconds"] * 1000 / max(len(raw["commits"]), 1), 2),
             }
             if auto:
                 delays = _visible_after(raw["commits"], raw["polls"], raw["base"])

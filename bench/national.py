@@ -139,8 +139,8 @@ def render(results: list[dict]) -> str:
         lines += [
             "",
             "| configuration | freshness | intakes (per s) | intake p50 / p95 "
-            "| commit → figure p50 / p95 / max | errors |",
-            "|---|---|---|---|---|---|",
+            "| commit → figure p50 / p95 / max | server CPU per intake | errors |",
+            "|---|---|---|---|---|---|---|",
         ]
         for key, f in r["freshness"].items():
             mode, state = key.split("_")
@@ -153,7 +153,8 @@ def render(results: list[dict]) -> str:
             lines.append(
                 f"| {'Redis + worker + beat' if mode == 'worker' else 'embedded default'} | {state} | "
                 f"{f['intakes']} ({f['intakes_per_second']}) | "
-                f"{f['intake_p50_ms']:.0f} / {f['intake_p95_ms']:.0f} ms | {shown} | {f['errors']} |"
+                f"{f['intake_p50_ms']:.0f} / {f['intake_p95_ms']:.0f} ms | {shown} | "
+                f"{f.get('server_cpu_ms_per_intake', '–')} ms | {f['errors']} |"
             )
         for mode in ("worker", "embedded"):
             off, on = r["freshness"].get(f"{mode}_off"), r["freshness"].get(f"{mode}_fresh")

@@ -374,9 +374,14 @@ class PostOfficeEvent(NetworkEvent):
 
 class DirtyWeek(models.Model):
     """A (unit, week) whose weekly figures a write changed: the next recount run
-    (``reports.process_dirty_weeks``) recomputes the week. Written only through
+    (``reports.process_dirty_weeks``) recounts it. Written only through
     ``communes.weekmarks.mark_weeks``; it lives with the units so that every app that writes
-    dossiers, items or deliveries can mark without importing the reports."""
+    dossiers, items or deliveries can mark without importing the reports.
+
+    A log, not a set: a pair marked again gets another row (a burst of intakes at one desk adds
+    a row each). With one row per pair under a unique key, a write marking a pair whose mark a
+    recount was deleting had to wait for the recount's transaction to end; without it, a write
+    never waits for a recount. The recount deletes the rows it read (reports.services.recount)."""
 
     unit = models.ForeignKey(AdministrativeUnit, on_delete=models.CASCADE, related_name="+")
     week_start = models.DateField()
@@ -385,4 +390,4 @@ class DirtyWeek(models.Model):
     class Meta:
         verbose_name = _("week to recompute")
         verbose_name_plural = _("weeks to recompute")
-        constraints = [models.UniqueConstraint(fields=["unit", "week_start"], name="dirty_week_one_mark")]
+        indexes = [models.Index(fields=["week_start", "unit"], name="dirty_week_week_unit_idx")]

@@ -4,7 +4,7 @@
 Nothing here relies on model signals, which bulk writes (``bulk_create``, ``update``, ``COPY``)
 skip: the workflow, the desk forms, both import writers, the postal services, the demo
 generator, the admin and retention each call it themselves (docs/reports.md lists them). A mark
-is a ``DirtyWeek`` row per (unit, week); the reports app recounts marked weeks
+is a ``DirtyWeek`` row per (unit, week) and write; the reports app recounts marked pairs
 (``reports.process_dirty_weeks``), and after the transaction commits it is told through the
 callbacks registered with ``on_marked`` (its freshness debounce), so that a change reaches the
 dashboards within a minute. The units layer holds this so that every app that writes can import
@@ -49,8 +49,9 @@ def _notify() -> None:
 def mark_weeks(pairs: Iterable[tuple[int | None, date | datetime | None]]) -> int:
     """Mark (unit id, moment or date) pairs; pairs without a unit or a moment are ignored.
 
-    Returns how many distinct (unit, week) pairs were marked. Idempotent: marking a week twice
-    leaves one mark. Call it inside the writer's transaction, so the marks commit with the change.
+    Returns how many distinct (unit, week) pairs were marked. Marking a pair already marked adds
+    a row (never waits for a recount that is deleting the earlier one); the pair is recounted
+    once. Call it inside the writer's transaction, so the marks commit with the change.
     """
     from communes.models import DirtyWeek
 
@@ -65,15 +66,13 @@ def mark_weeks(pairs: Iterable[tuple[int | None, date | datetime | None]]) -> in
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table} (unit_id, week_start, marked_at) "  # noqa: S608
-                "SELECT unit, monday, %s FROM unnest(%s::bigint[], %s::date[]) AS m(unit, monday) "
-                "ON CONFLICT (unit_id, week_start) DO NOTHING",
+                "SELECT unit, monday, %s FROM unnest(%s::bigint[], %s::date[]) AS m(unit, monday)",
                 # The application's clock, as auto_now_add would (the freshness line compares it).
                 [timezone.now(), [unit for unit, _monday in marks], [monday for _unit, monday in marks]],
             )
     else:
         DirtyWeek.objects.bulk_create(
             [DirtyWeek(unit_id=unit, week_start=monday) for unit, monday in marks],
-            ignore_conflicts=True,
             batch_size=500,
         )
     transaction.on_commit(_notify)

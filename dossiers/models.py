@@ -245,6 +245,14 @@ class Dossier(models.Model):
                 name="dossier_running_due_idx",
                 condition=Q(status__in=statuses.RUNNING),
             ),
+            # The dashboard's late and nearly-due lists over the whole country (no unit to lead
+            # with): the running dossiers in due-date order, a few thousand at 1 M; without it
+            # the planner walks dossier_due_idx through the ended dossiers (0.45 s at 1 M).
+            models.Index(
+                fields=["due_date", "id"],
+                name="dossier_running_by_due_idx",
+                condition=Q(status__in=statuses.RUNNING),
+            ),
             # The list filtered to dossiers running against their deadline (the overdue and
             # nearly-due filters, a running status), newest first: a walk of the small set of
             # running dossiers, however few of them match and however old they are.

@@ -30,7 +30,8 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Max, Min
+from django.db.models import Max, Min
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import ngettext
 
@@ -118,7 +119,8 @@ def auto_refresh() -> bool:
 
 
 def request_refresh() -> None:
-    """Called once a transaction that marked weeks has committed (communes.weekmarks)."""
+    """Called once a transaction that marked weeks has committed (communes.weekmarks). Costs the
+    write nothing on the embedded default, and one cache round trip at most with a worker."""
     if not auto_refresh() or eager():
         return  # the embedded default recounts when the figures are read (refresh_if_due)
     try:
@@ -138,15 +140,13 @@ def _in_background(function) -> None:
 
 
 def process_marked_weeks() -> int:
-    """Recount every marked week (and nothing else); the rows written. Records a failure for the
-    freshness line and raises it again."""
-    from reports.services import aggregation
+    """Recount the marked (unit, week) pairs (and the units above them; whole weeks for weeks
+    never computed or marked for many units: reports.services.recount); the rows written.
+    Records a failure for the freshness line and raises it again."""
+    from reports.services import recount
 
-    weeks = aggregation.dirty_weeks()
-    if not weeks:
-        return 0
     try:
-        written = aggregation.compute_weeks(mondays=weeks)
+        written = recount.recount_marked()
     except ComputationBusy:
         raise
     except Exception as exc:
@@ -167,21 +167,30 @@ def refresh_if_due(now: datetime | None = None) -> bool:
 
 
 def _refresh(now: datetime | None) -> bool:
-    from reports.services import aggregation
+    """Debounced and coalesced: the marks wait until the oldest is ``REPORTS_REFRESH_DELAY``
+    old, so a burst of intakes shares one recount per delay window, however often the
+    dashboard is read; that recount covers only the marked units (reports.services.recount).
+    The week in progress is recounted whole when its last whole count is older than
+    ``CURRENT_WEEK_MAX_AGE``. Two small queries when nothing is due."""
+    from reports.services import aggregation, recount
 
     now = now or timezone.now()
     monday = aggregation.current_monday()
-    last = ComputedWeek.objects.filter(week_start=monday).values_list("computed_at", flat=True).first()
-    weeks = set(aggregation.dirty_weeks())
-    recent = last is not None and now - last < timedelta(seconds=delay_seconds())
-    if weeks and recent:
-        weeks = set()  # debounce: the burst in progress is counted at the next read after the delay
-    if last is None or now - last >= CURRENT_WEEK_MAX_AGE:
-        weeks.add(monday)
-    if not weeks:
+    last = (
+        ComputedWeek.objects.filter(week_start=monday)
+        .values_list(Coalesce("counted_whole_at", "computed_at"), flat=True)
+        .first()
+    )
+    whole = last is None or now - last >= CURRENT_WEEK_MAX_AGE
+    oldest = DirtyWeek.objects.aggregate(at=Min("marked_at"))["at"]
+    marks_due = oldest is not None and now - oldest >= timedelta(seconds=delay_seconds())
+    if not whole and not marks_due:
         return False
     try:
-        aggregation.compute_weeks(mondays=sorted(weeks))
+        if whole:
+            aggregation.compute_weeks(mondays=[monday])
+        if marks_due:
+            recount.recount_marked()
     except ComputationBusy:
         return False  # somebody else is recounting right now
     except Exception as exc:
@@ -230,8 +239,9 @@ def freshness(first: date, last: date, now: datetime | None = None) -> Freshness
         at=Max("computed_at")
     )["at"]
     marks = DirtyWeek.objects.filter(week_start__gte=first, week_start__lte=last)
-    waiting = marks.aggregate(n=Count("*"), oldest=Min("marked_at"))
-    count, oldest = waiting["n"], waiting["oldest"]
+    oldest = marks.aggregate(oldest=Min("marked_at"))["oldest"]
+    # A pair marked by several writes has several rows: count the pairs (only when some wait).
+    count = marks.values("unit_id", "week_start").distinct().count() if oldest is not None else 0
     if computed is None:
         state, reason = "never", ""
     elif not count:

@@ -124,10 +124,15 @@ class WeeklyRate(models.Model):
 
 
 class ComputedWeek(models.Model):
-    """When a week was last computed, even when it had nothing to count: the freshness line."""
+    """When a week was last computed, even when it had nothing to count: the freshness line.
+
+    ``computed_at``: the last recount of the week, whole or of the units writes marked
+    (reports.services.recount); ``counted_whole_at``: the last recount of every unit, which the
+    week in progress needs every 15 minutes (dossiers become overdue without a write)."""
 
     week_start = models.DateField(_("week (Monday)"), unique=True)
     computed_at = models.DateTimeField(_("computed at"))
+    counted_whole_at = models.DateTimeField(_("counted whole at"), null=True, blank=True)
     rows = models.PositiveIntegerField(default=0)
 
     class Meta:

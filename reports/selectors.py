@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 
-from django.db.models import Max, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
@@ -139,10 +139,11 @@ def _sums(names=COUNTERS) -> dict:
 def period_counts(unit: AdministrativeUnit | Country, first: date, last: date) -> dict[str, int]:
     """The unit's counts over the weeks first..last (Mondays): flows summed over the weeks,
     stocks (open and overdue) as they were in the last week."""
-    rows = _rows_of(unit)
-    flows = rows.filter(week_start__gte=first, week_start__lte=last).aggregate(**_sums(FLOWS))
-    stocks = rows.filter(week_start=last).aggregate(**_sums(STOCKS))
-    totals = flows | stocks
+    totals = (
+        _rows_of(unit)
+        .filter(week_start__gte=first, week_start__lte=last)
+        .aggregate(**_sums(FLOWS), **{name: Sum(name, filter=Q(week_start=last)) for name in STOCKS})
+    )
     return {name: totals[name] or 0 for name in COUNTERS}
 
 
@@ -268,30 +269,44 @@ class UnitRow:
         return rate(self.counts, Metric.BCCI_RETURN_RATE)
 
     @cached_property
+    def bcci_gap(self) -> Decimal | None:
+        return gap(self.bcci_return_rate, self.targets.get(Metric.BCCI_RETURN_RATE))
+
+    @cached_property
+    def on_time_rate(self) -> Decimal | None:
+        return rate(self.counts, Metric.ON_TIME_RATE)
+
+    @cached_property
     def declined(self) -> int:
         return sum(self.counts[name] for name in COUNTERS if name.startswith("declined_"))
 
 
-def unit_rows(units: list, first: date, last: date, year: int, *, among=None) -> list[UnitRow]:
+def unit_rows(
+    units: list, first: date, last: date, year: int, *, among=None, targets: dict | None = None
+) -> list[UnitRow]:
     """Counts, rates and targets of each unit over the period (flows summed, stocks of the last
-    week): four queries for any number of units. ``among``: a queryset of the units, sent as a
-    subquery instead of a list of thousands of ids (a province's or the country's communes)."""
+    week): three queries for any number of units, one when ``targets`` (targets_for of the
+    units) is given. ``among``: a queryset of the units, sent as a subquery instead of a list of
+    thousands of ids (a province's or the country's communes)."""
     ids = among.values("pk") if among is not None else [u.pk for u in units if not isinstance(u, Country)]
-    rows = WeeklyRate.objects.filter(unit_id__in=ids).order_by().values("unit_id")
-    flows = {
-        row["unit_id"]: row
-        for row in rows.filter(week_start__gte=first, week_start__lte=last).annotate(**_sums(FLOWS))
+    found = {
+        row.pop("unit_id"): row
+        for row in WeeklyRate.objects.filter(unit_id__in=ids, week_start__gte=first, week_start__lte=last)
+        .order_by()
+        .values("unit_id")
+        .annotate(**_sums(FLOWS), **{name: Sum(name, filter=Q(week_start=last)) for name in STOCKS})
     }
-    stocks = {row["unit_id"]: row for row in rows.filter(week_start=last).annotate(**_sums(STOCKS))}
-    known = {u.pk: u.parent_id for u in units if not isinstance(u, Country)}
-    targets = targets_for([u.pk for u in units], year, parents=known)
+    if targets is None:
+        known = {u.pk: u.parent_id for u in units if not isinstance(u, Country)}
+        targets = targets_for([u.pk for u in units], year, parents=known)
     result = []
+    zero = dict.fromkeys(COUNTERS, 0)
     for unit in units:
         if isinstance(unit, Country):
             counts = period_counts(unit, first, last)
         else:
-            found = flows.get(unit.pk, {}) | stocks.get(unit.pk, {})
-            counts = {name: found.get(name) or 0 for name in COUNTERS}
+            row = found.get(unit.pk)
+            counts = {name: row[name] or 0 for name in COUNTERS} if row else dict(zero)
         result.append(UnitRow(unit=unit, counts=counts, targets=targets[unit.pk]))
     return result
 
@@ -342,11 +357,16 @@ def dossiers_to_act_on(user, unit: AdministrativeUnit | Country, today: date) ->
     late = running.filter(overdue_filter(today)).order_by("due_date", "id")
     nearly = running.filter(nearly_due_filter(today)).order_by("due_date", "id")
     shown = ("code", "due_date", "procedure__name", "receiving_unit__name")  # what the lists print
+    # Both counts in one pass over the running dossiers of the subtree (a partial index).
+    counts = running.filter(overdue_filter(today) | nearly_due_filter(today)).aggregate(
+        late=Count("pk", filter=overdue_filter(today)),
+        nearly_due=Count("pk", filter=nearly_due_filter(today)),
+    )
     return {
         "late": list(late.only(*shown)[:LIST_LIMIT]),
-        "late_count": late.count(),
+        "late_count": counts["late"],
         "nearly_due": list(nearly.only(*shown)[:LIST_LIMIT]),
-        "nearly_due_count": nearly.count(),
+        "nearly_due_count": counts["nearly_due"],
     }
 
 

@@ -90,13 +90,14 @@ def _rate_value(value):
 
 def _trend(unit, monday: date, targets: dict) -> dict:
     series = selectors.weekly_series(unit, monday - timedelta(weeks=TREND_WEEKS - 1), monday)
+    rates = [all_rates(counts) for _week, counts in series]  # once a week, not once a rate and week
     data = {
         "labels": [week_label(week) for week, _counts in series],
         "datasets": [
             {
                 "label": str(Metric(definition.metric).label),
                 "metric": definition.metric,
-                "data": [_rate_value(all_rates(counts)[definition.metric]) for _week, counts in series],
+                "data": [_rate_value(week_rates[definition.metric]) for week_rates in rates],
             }
             for definition in RATES
         ],
@@ -126,14 +127,22 @@ def dashboard(request):
     period = "ytd" if request.GET.get("period") == "ytd" else "week"
     year = monday.isocalendar()[0]
     year_first = year_weeks_until(monday)[0]
-    targets = selectors.targets_for([unit.pk], year)[unit.pk]
+    communes_qs = selectors.ranked_units_of(unit)
+    communes = list(communes_qs.only("id", "name", "parent_id", "level"))
+    # The targets of the unit and of the units it ranks, in one read (inherited from the parents
+    # already loaded).
+    known = {c.pk: c.parent_id for c in communes}
+    if not isinstance(unit, selectors.Country):
+        known[unit.pk] = unit.parent_id
+    all_targets = selectors.targets_for([unit.pk, *(c.pk for c in communes)], year, parents=known)
+    targets = all_targets[unit.pk]
     week_figures = selectors.figures(selectors.period_counts(unit, monday, monday), targets)
     ytd_counts = selectors.period_counts(unit, year_first, monday)
     ytd_figures = selectors.figures(ytd_counts, targets)
     ranking_first = monday if period == "week" else year_first
-    communes_qs = selectors.ranked_units_of(unit)
-    communes = list(communes_qs.only("id", "name", "parent_id", "level"))
-    ranking = selectors.ranking(selectors.unit_rows(communes, ranking_first, monday, year, among=communes_qs))
+    ranking = selectors.ranking(
+        selectors.unit_rows(communes, ranking_first, monday, year, among=communes_qs, targets=all_targets)
+    )
     ranked_page = Paginator(ranking.ranked, selectors.RANKING_PAGE_SIZE).get_page(
         request.GET.get("rank_page")
     )

@@ -108,8 +108,11 @@ class Span:
       hashing; the bin start is turned into the index here.
     """
 
-    def __init__(self, mondays: list[date], *, binned: bool | None = None):
+    def __init__(self, mondays: list[date], *, binned: bool | None = None, units=None):
         self.mondays = mondays
+        # None: every unit; else the ids of the only receiving units counted (a partial recount,
+        # reports.services.recount).
+        self.units: list[int] | None = None if units is None else sorted(units)
         self.bounds = [*(week_bounds(monday)[0] for monday in mondays), week_bounds(mondays[-1])[1]]
         self.days = [*mondays, mondays[-1] + timedelta(days=7)]
         self.start, self.end = self.bounds[0], self.bounds[-1]
@@ -164,6 +167,8 @@ class Span:
 
 def _by_week(span: Span, queryset, unit_field: str, field: str, *keys: str, **aggregates):
     """Rows grouped by unit, the week of ``field`` and ``keys``: (unit, week index, row)."""
+    if span.units is not None:
+        queryset = queryset.filter(**{f"{unit_field}__in": span.units})
     rows = (
         queryset.annotate(week=span.week(field))
         .order_by()
@@ -305,6 +310,8 @@ def overdue_counts(span: Span, *, now=None) -> dict[tuple[int, int], Counts]:
         .exclude(status=Status.WITHDRAWN)
         .filter(open_at_first_end)
     )
+    if span.units is not None:
+        candidates = candidates.filter(receiving_unit_id__in=span.units)
     counts: dict[tuple[int, int], Counts] = {}
     for part in (Q(finished_at__gte=first_end), Q(finished_at__isnull=True)):
         rows = (
@@ -329,12 +336,10 @@ def overdue_counts(span: Span, *, now=None) -> dict[tuple[int, int], Counts]:
     if current in span.mondays:
         index = span.mondays.index(current)
         today = now.astimezone(LOCAL_TZ).date()
-        for unit_id, n in (
-            Dossier.objects.filter(overdue_filter(today))
-            .order_by()
-            .values_list("receiving_unit_id")
-            .annotate(n=Count("*"))
-        ):
+        running_late = Dossier.objects.filter(overdue_filter(today))
+        if span.units is not None:
+            running_late = running_late.filter(receiving_unit_id__in=span.units)
+        for unit_id, n in running_late.order_by().values_list("receiving_unit_id").annotate(n=Count("*")):
             counts[(unit_id, index)] = {"open_overdue": n}
     return counts
 
@@ -498,7 +503,11 @@ def _compute_span(
             WeeklyRate(unit_id=unit_id, week_start=monday, computed_at=computed_at, **values)
             for unit_id, values in sorted(rows.items())
         ]
-        computed.append(ComputedWeek(week_start=monday, computed_at=computed_at, rows=len(rows)))
+        computed.append(
+            ComputedWeek(
+                week_start=monday, computed_at=computed_at, counted_whole_at=computed_at, rows=len(rows)
+            )
+        )
     if connection.vendor == "postgresql":
         _replace_rows(mondays, rates, computed)
     else:
@@ -530,12 +539,13 @@ def _replace_rows(mondays: list[date], rates: list[WeeklyRate], computed: list[C
         cursor.execute(
             f"WITH rates AS (INSERT INTO {rate_table} ({', '.join(map(quote, columns))})"  # noqa: S608
             f" SELECT * FROM unnest({arrays}))"
-            f" INSERT INTO {week_table} (week_start, computed_at, rows)"
-            f" SELECT * FROM unnest(%s::date[], %s::timestamptz[], %s::integer[])",
+            f" INSERT INTO {week_table} (week_start, computed_at, counted_whole_at, rows)"
+            f" SELECT * FROM unnest(%s::date[], %s::timestamptz[], %s::timestamptz[], %s::integer[])",
             [
                 *([getattr(rate, name) for rate in rates] for name in columns),
                 [week.week_start for week in computed],
                 [week.computed_at for week in computed],
+                [week.counted_whole_at for week in computed],
                 [week.rows for week in computed],
             ],
         )
