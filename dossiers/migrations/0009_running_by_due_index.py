@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dossiers", "0006_lookup_window_intake_submission"),
+        ("dossiers", "0008_fewer_indexes_to_write"),
     ]
 
     operations = [
