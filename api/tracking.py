@@ -18,7 +18,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -70,22 +70,37 @@ class EventConflict(Exception):
 
 
 def item_for_client(client: ApiClient, code: str, *, lock: bool = False) -> PostalItem:
-    """The item with this S10 code among the client's post offices (404 otherwise)."""
+    """The item with this S10 code among the client's post offices (404 otherwise); ``lock``:
+    locked as the postal services read it (``postal_services.locked_item_query``)."""
     code = postal_services.valid_code(code)
-    items = scoping.filter_by_post_office(PostalItem.objects.all(), client.user)
-    if lock:
-        items = items.select_for_update(of=("self",)).select_related("dossier", "post_office")
+    items = postal_services.locked_item_query() if lock else PostalItem.objects.all()
     item = items.filter(code=code).first()
-    if item is None:
+    offices = scoping.post_office_ids(client.user)
+    if item is None or (offices is not None and item.post_office_id not in offices):
         raise Http404
     return item
 
 
-def _duplicate(client: ApiClient, event_id: str, item: PostalItem, kind: str) -> CarrierEvent | None:
-    seen = CarrierEvent.objects.filter(client=client, event_id=event_id).first()
+def _seen_and_latest(
+    client: ApiClient, event_id: str, item: PostalItem, kind: str
+) -> tuple[CarrierEvent | None, datetime | None]:
+    """In one query: this client's earlier event with this id (de-duplication) and the time of
+    the item's latest applied event (the forward-only guard)."""
+    seen, latest = None, None
+    for event in CarrierEvent.objects.filter(
+        Q(client=client, event_id=event_id) | Q(item=item, outcome=Outcome.APPLIED)
+    ):
+        if event.client_id == client.pk and event.event_id == event_id:
+            seen = event
+        if (
+            event.item_id == item.pk
+            and event.outcome == Outcome.APPLIED
+            and (latest is None or event.at > latest)
+        ):
+            latest = event.at
     if seen is not None and (seen.item_id != item.pk or seen.kind != kind):
         raise EventConflict
-    return seen
+    return seen, latest
 
 
 def decide(item: PostalItem, kind: str, at: datetime, latest_applied: datetime | None) -> str:
@@ -121,12 +136,9 @@ def record_event(
     item = item_for_client(client, code, lock=True)
     # After the lock: a second copy of the same event sent at the same time waits here and then
     # sees the first one.
-    seen = _duplicate(client, event_id, item, kind)
+    seen, latest = _seen_and_latest(client, event_id, item, kind)
     if seen is not None:
         return seen, False, item.status
-    latest = CarrierEvent.objects.filter(item=item, outcome=Outcome.APPLIED).aggregate(latest=Max("at"))[
-        "latest"
-    ]
     outcome = decide(item, kind, at, latest)
     details = {"reason": reason} if reason else {}
     status = item.status
@@ -145,14 +157,16 @@ def _apply(
     """Call the service a postal employee's scan or delivery entry calls; the item's new status."""
     note = note or _("Carrier event")
     if kind in ("in_transit", "out_for_delivery"):
-        return postal_services.scan_item(item=item, by=by, to_status=KINDS[kind], note=note, at=at).status
+        return postal_services.scan_item(
+            item=item, by=by, to_status=KINDS[kind], note=note, at=at, locked=True
+        ).status
     if kind == "delivery_failed":
         if reason not in FAILURE_REASONS:
             raise ValidationError(
                 _("A failed delivery needs a reason: %(reasons)s.") % {"reasons": ", ".join(FAILURE_REASONS)}
             )
         return postal_services.record_delivery_attempt(
-            item=item, by=by, outcome=reason, at=at, note=note
+            item=item, by=by, outcome=reason, at=at, note=note, locked=True
         ).status
     if kind == "delivered":
         recipient = recipient or Recipient()
@@ -166,6 +180,7 @@ def _apply(
             is_proxy=recipient.is_proxy,
             proxy_authorisation=recipient.proxy_authorisation,
             note=note,
+            locked=True,
         ).status
     if kind == "accepted":
         raise ValidationError(

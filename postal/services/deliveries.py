@@ -60,12 +60,14 @@ def record_delivery_attempt(
     note: str = "",
     signature=None,
     photo=None,
+    locked: bool = False,
 ) -> PostalItem:
     """One delivery attempt. Delivered needs the recipient's name and a checked ID (a proxy also
     an authorisation) and returns the dossier's result; after the second failed notice, two
-    working days after the first, the item goes back to the agency."""
+    working days after the first, the item goes back to the agency. ``locked``: see
+    ``postal.services.items.locked_item_query``."""
     at = at or timezone.now()
-    item = _lock(item)
+    item = _lock(item, locked=locked)
     _ensure_office_of(by, item.post_office)
     if item.status == ItemStatus.DELIVERED:
         raise ValidationError(_("Item %(code)s has already been delivered.") % {"code": item.code})

@@ -81,7 +81,16 @@ def target_days(tier: str) -> int:
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _lock(item: PostalItem) -> PostalItem:
+def locked_item_query():
+    """How every postal write reads the item it changes: locked until the transaction ends,
+    with its dossier and office. A caller that already holds the item from this query in the
+    same transaction passes ``locked=True`` to the services, which then do not read it again."""
+    return PostalItem.objects.select_related("dossier", "post_office").select_for_update(of=("self",))
+
+
+def _lock(item: PostalItem, *, locked: bool = False) -> PostalItem:
+    if locked:
+        return item
     return transitions.lock(PostalItem.objects.select_related("dossier", "post_office"), item.pk, stale=None)
 
 
@@ -104,6 +113,8 @@ def _move(item: PostalItem, to_status: str, *, by: User | None, action: str, at=
 def _unit_of(item: PostalItem | None) -> int | None:
     if item is None or item.dossier_id is None:
         return None
+    if PostalItem.dossier.is_cached(item):
+        return item.dossier.receiving_unit_id
     return Dossier.objects.filter(pk=item.dossier_id).values_list("receiving_unit_id", flat=True).first()
 
 
@@ -272,14 +283,20 @@ def create_return_item(
 
 @transaction.atomic
 def scan_item(
-    *, item: PostalItem, by: User, to_status: str, note: str = "", at: datetime | None = None
+    *,
+    item: PostalItem,
+    by: User,
+    to_status: str,
+    note: str = "",
+    at: datetime | None = None,
+    locked: bool = False,
 ) -> PostalItem:
     """A scan that moves an item on (in transit, out for delivery, cancelled).
 
     Scanning an item that is already in the wanted status (two staff scanning at once) keeps the
-    scan as an event and changes nothing else.
+    scan as an event and changes nothing else. ``locked``: see ``locked_item_query``.
     """
-    item = _lock(item)
+    item = _lock(item, locked=locked)
     _ensure_office_of(by, item.post_office)
     if item.status == to_status:
         append_event(
