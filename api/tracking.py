@@ -69,12 +69,11 @@ class EventConflict(Exception):
     """The event id was already used by this client for another item or kind."""
 
 
-def item_for_client(client: ApiClient, code: str, *, lock: bool = False) -> PostalItem:
-    """The item with this S10 code among the client's post offices (404 otherwise); ``lock``:
-    locked as the postal services read it (``postal_services.locked_item_query``)."""
+def locked_item_for_client(client: ApiClient, code: str) -> PostalItem:
+    """The item with this S10 code among the client's post offices (404 otherwise), locked for
+    the postal services (``postal_services.locked_item_query``)."""
     code = postal_services.valid_code(code)
-    items = postal_services.locked_item_query() if lock else PostalItem.objects.all()
-    item = items.filter(code=code).first()
+    item = postal_services.locked_item_query().filter(code=code).first()
     offices = scoping.post_office_ids(client.user)
     if item is None or (offices is not None and item.post_office_id not in offices):
         raise Http404
@@ -133,7 +132,7 @@ def record_event(
     would be refused; Http404 for an item outside the client's offices; EventConflict (or, in a
     race, IntegrityError) for an event id already used for something else."""
     by = client.user
-    item = item_for_client(client, code, lock=True)
+    item = locked_item_for_client(client, code)
     # After the lock: a second copy of the same event sent at the same time waits here and then
     # sees the first one.
     seen, latest = _seen_and_latest(client, event_id, item, kind)

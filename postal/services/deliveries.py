@@ -68,7 +68,7 @@ def record_delivery_attempt(
     ``postal.services.items.locked_item_query``."""
     at = at or timezone.now()
     item = _lock(item, locked=locked)
-    _ensure_office_of(by, item.post_office)
+    _ensure_office_of(by, item.post_office_id)
     if item.status == ItemStatus.DELIVERED:
         raise ValidationError(_("Item %(code)s has already been delivered.") % {"code": item.code})
     if item.direction != Direction.RETURN:

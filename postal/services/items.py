@@ -82,10 +82,10 @@ def target_days(tier: str) -> int:
 
 
 def locked_item_query():
-    """How every postal write reads the item it changes: locked until the transaction ends,
-    with its dossier and office. A caller that already holds the item from this query in the
-    same transaction passes ``locked=True`` to the services, which then do not read it again."""
-    return PostalItem.objects.select_related("dossier", "post_office").select_for_update(of=("self",))
+    """Items read for a change: locked until the transaction ends. A caller that already holds
+    the item from this query in its transaction passes ``locked=True`` to the services, which
+    then do not read it again (its dossier and office are read only if a step needs them)."""
+    return PostalItem.objects.select_for_update()
 
 
 def _lock(item: PostalItem, *, locked: bool = False) -> PostalItem:
@@ -146,9 +146,9 @@ def _check_amount(value: int, label: str) -> int:
     return value
 
 
-def _ensure_office_of(by: User, post_office: PostOffice) -> None:
+def _ensure_office_of(by: User, post_office_id: int) -> None:
     ids = scoping.post_office_ids(by)
-    if ids is not None and post_office.pk not in ids:
+    if ids is not None and post_office_id not in ids:
         raise ValidationError(_("This item belongs to another post office."))
 
 
@@ -297,7 +297,7 @@ def scan_item(
     scan as an event and changes nothing else. ``locked``: see ``locked_item_query``.
     """
     item = _lock(item, locked=locked)
-    _ensure_office_of(by, item.post_office)
+    _ensure_office_of(by, item.post_office_id)
     if item.status == to_status:
         append_event(
             item,
