@@ -73,9 +73,12 @@ def locked_item_for_client(client: ApiClient, code: str) -> PostalItem:
     """The item with this S10 code among the client's post offices (404 otherwise), locked for
     the postal services (``postal_services.locked_item_query``)."""
     code = postal_services.valid_code(code)
-    item = postal_services.locked_item_query().filter(code=code).first()
+    try:
+        item = postal_services.locked_item_query().get(code=code)
+    except PostalItem.DoesNotExist:
+        raise Http404 from None
     offices = scoping.post_office_ids(client.user)
-    if item is None or (offices is not None and item.post_office_id not in offices):
+    if offices is not None and item.post_office_id not in offices:
         raise Http404
     return item
 
