@@ -126,18 +126,18 @@ def _invite_rating(dossier: Dossier, item) -> Rating:
             "token": secrets.token_urlsafe(12),
             "unit_id": dossier.receiving_unit_id,
             "post_office_id": item.post_office_id if item else None,
-            "employee": _deliverer(item),
+            "employee_id": _deliverer(item),
             "expires_at": timezone.now() + RATING_VALID_FOR,
         },
     )
     return rating
 
 
-def _deliverer(item):
+def _deliverer(item) -> int | None:
+    """The id of the employee who delivered the item."""
     if item is None:
         return None
-    attempt = item.delivery_attempts.filter(outcome="delivered").select_related("by").last()
-    return attempt.by if attempt else None
+    return item.delivery_attempts.filter(outcome="delivered").values_list("by_id", flat=True).last()
 
 
 def queue(*, dossier: Dossier, event: str, item=None, details: dict | None = None) -> Message | None:
