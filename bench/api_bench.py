@@ -173,7 +173,16 @@ def marks(url: str) -> dict:
     import psycopg
 
     with psycopg.connect(url) as conn:
-        tables = ("dossiers_dossierevent", "postal_itemevent", "postal_deliveryattempt", "api_carrierevent")
+        # The citizens' notices and rating invitations of the deliveries too: left behind, they
+        # would make the next run's deliveries cheaper (a dossier gets one notice per event).
+        tables = (
+            "dossiers_dossierevent",
+            "postal_itemevent",
+            "postal_deliveryattempt",
+            "api_carrierevent",
+            "notify_message",
+            "notify_rating",
+        )
         return {t: conn.execute(f"SELECT coalesce(max(id), 0) FROM {t}").fetchone()[0] for t in tables}  # noqa: S608
 
 
