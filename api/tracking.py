@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from api.models import ApiClient, CarrierEvent
 from communes import scoping
+from dossiers.models import Dossier
 from postal import services as postal_services
 from postal.models import DeliveryAttempt, ItemStatus, PostalItem
 from postal.services.items import TRANSITIONS
@@ -158,6 +159,10 @@ def _apply(
 ) -> str:
     """Call the service a postal employee's scan or delivery entry calls; the item's new status."""
     note = note or _("Carrier event")
+    if kind in ("delivery_failed", "delivered") and item.dossier_id:
+        # The citizen's notice of an attempt reads the dossier with its procedure and commune:
+        # one query instead of three.
+        item.dossier = Dossier.objects.select_related("procedure", "receiving_unit").get(pk=item.dossier_id)
     if kind in ("in_transit", "out_for_delivery"):
         return postal_services.scan_item(
             item=item, by=by, to_status=KINDS[kind], note=note, at=at, locked=True
