@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.events import append_event
 from core.timezones import local_date
+from core.transactions import service
 from dossiers import services as dossier_services
 from dossiers import workdays
 from dossiers.models import ReturnChannel
@@ -46,7 +46,7 @@ def two_notices_met(failed_days: list[date]) -> bool:
     return last >= workdays.add_working_days(first, NOTICE_GAP_WORKING_DAYS)
 
 
-@transaction.atomic
+@service
 def record_delivery_attempt(
     *,
     item: PostalItem,
@@ -65,7 +65,8 @@ def record_delivery_attempt(
     """One delivery attempt. Delivered needs the recipient's name and a checked ID (a proxy also
     an authorisation) and returns the dossier's result; after the second failed notice, two
     working days after the first, the item goes back to the agency. ``locked``: see
-    ``postal.services.items.locked_item_query``."""
+    ``postal.services.items.locked_item_query``; such a caller that read the item's dossier read
+    it with ``dossiers.workflow.locked_query`` (a delivery returns it without reading it again)."""
     at = at or timezone.now()
     item = _lock(item, locked=locked)
     _ensure_office_of(by, item.post_office_id)
@@ -114,7 +115,14 @@ def record_delivery_attempt(
             attempt=item.attempts,
         )
         item.save()
-        dossier_services.return_result(dossier=item.dossier, by=by, channel=ReturnChannel.BCCI, at=at)
+        dossier_services.return_result(
+            dossier=item.dossier,
+            by=by,
+            channel=ReturnChannel.BCCI,
+            at=at,
+            # A caller holding the locked item holds its dossier, when it read it, locked too.
+            locked=locked and PostalItem.dossier.is_cached(item),
+        )
         return item
     _move(
         item,

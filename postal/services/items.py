@@ -23,6 +23,7 @@ from communes.weekmarks import mark_weeks
 from core import transitions
 from core.bounds import MAX_INT
 from core.events import append_event
+from core.transactions import service
 from dossiers.codes import parse_code
 from dossiers.models import Dossier, ReturnChannel, Status
 from postal import s10
@@ -281,7 +282,7 @@ def create_return_item(
     return item
 
 
-@transaction.atomic
+@service
 def scan_item(
     *,
     item: PostalItem,
