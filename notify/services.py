@@ -142,6 +142,10 @@ def _deliverer(item) -> int | None:
     """The id of the employee who delivered the item."""
     if item is None:
         return None
+    # The attempt the postal services just recorded, when that is the delivery: no query.
+    attempt = getattr(item, "last_attempt", None)
+    if attempt is not None and attempt.outcome == "delivered":
+        return attempt.by_id
     return item.delivery_attempts.filter(outcome="delivered").values_list("by_id", flat=True).last()
 
 

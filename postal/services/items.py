@@ -83,10 +83,11 @@ def target_days(tier: str) -> int:
 
 
 def locked_item_query():
-    """Items read for a change: locked until the transaction ends. A caller that already holds
-    the item from this query in its transaction passes ``locked=True`` to the services, which
-    then do not read it again (its dossier and office are read only if a step needs them)."""
-    return PostalItem.objects.select_for_update()
+    """Items read for a change: locked until the transaction ends, with their post office (named
+    in the citizen's notices; its row is not locked). A caller that already holds the item from
+    this query in its transaction passes ``locked=True`` to the services, which then do not read
+    it again (its dossier is read only if a step needs it)."""
+    return PostalItem.objects.select_related("post_office").select_for_update(of=("self",))
 
 
 def _lock(item: PostalItem, *, locked: bool = False) -> PostalItem:

@@ -300,9 +300,68 @@ def test_duplicates_of_applied_and_stale_events_return_their_first_outcome(api_f
 
 def test_an_event_reads_and_writes_a_handful_of_rows(api_for, carrier, item, django_assert_max_num_queries):
     """In transit: the item locked once, one look-up for duplicates and the guard, the history
-    row, the item, the carrier event (plus savepoints); the token is not read again."""
+    row, the item, the carrier event (and the savepoint of the test's own transaction); the token
+    is not read again."""
     api = api_for(carrier[1])
     send(api, event_id="warm", kind="in_transit", at="2026-03-05T14:00:00+07:00")
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(8):
         answer = send(api, event_id="e2", kind="out_for_delivery", at="2026-03-06T08:00:00+07:00")
     assert answer.json()["outcome"] == "applied"
+
+
+def test_a_delivery_reads_its_dossier_once_and_its_services_open_no_savepoint(api_for, carrier, item):
+    """The postal and dossier services join the event's transaction (core.transactions): the only
+    savepoint is the event's own, opened because the test runs inside a transaction; the dossier
+    is read, locked, once; the notice names the office without reading it again."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    Dossier.objects.filter(pk=item.dossier_id).update(applicant_phone="0912345678")
+    api = api_for(carrier[1])
+    send(api, event_id="e1", kind="out_for_delivery", at="2026-03-06T08:00:00+07:00")
+    with CaptureQueriesContext(connection) as queries:
+        answer = send(
+            api,
+            event_id="e2",
+            kind="delivered",
+            at="2026-03-06T10:30:00+07:00",
+            recipient={"name": "Nguyễn Văn An", "id_checked": True},
+        )
+    assert answer.json()["item_status"] == "delivered"
+    statements = [query["sql"] for query in queries.captured_queries]
+    assert sum(sql.startswith("SAVEPOINT") for sql in statements) == 1
+    assert sum(sql.startswith("SELECT") and 'FROM "dossiers_dossier"' in sql for sql in statements) == 1
+    assert not [sql for sql in statements if 'FROM "communes_postoffice"' in sql]
+    assert Dossier.objects.get(pk=item.dossier_id).status == Status.RETURNED
+
+
+def test_a_delivery_refused_late_in_its_steps_leaves_nothing(api_for, carrier, item):
+    """Without savepoints of their own, a refusal after the attempt and the item's history were
+    written (the dossier's return refused) still undoes all of it, and the next event applies."""
+    Dossier.objects.filter(pk=item.dossier_id).update(
+        applicant_phone="0912345678", finished_at=at("2026-03-06", 12)
+    )
+    api = api_for(carrier[1])
+    refused = send(
+        api,
+        event_id="e1",
+        kind="delivered",
+        at="2026-03-06T10:30:00+07:00",
+        recipient={"name": "Nguyễn Văn An", "id_checked": True},
+    )
+    assert refused.status_code == 422
+    item.refresh_from_db()
+    assert item.status == S.ACCEPTED and item.attempts == 0
+    assert not DeliveryAttempt.objects.filter(item=item).exists()
+    assert not ItemEvent.objects.filter(item=item).exists()
+    assert not CarrierEvent.objects.exists()
+    assert Dossier.objects.get(pk=item.dossier_id).status == Status.FINISHED
+    assert not item.dossier.messages.exists()
+    later = send(
+        api,
+        event_id="e2",
+        kind="delivered",
+        at="2026-03-06T13:00:00+07:00",
+        recipient={"name": "Nguyễn Văn An", "id_checked": True},
+    )
+    assert later.status_code == 201 and later.json()["item_status"] == "delivered"
