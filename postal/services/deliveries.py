@@ -33,6 +33,16 @@ Outcome = DeliveryAttempt.Outcome
 DELIVERABLE = frozenset(
     {ItemStatus.ACCEPTED, ItemStatus.IN_TRANSIT, ItemStatus.OUT_FOR_DELIVERY, ItemStatus.DELIVERY_FAILED}
 )
+# What an attempt changes on the item (saved alone: the row has a score of columns), and what a
+# delivery adds.
+MOVED_FIELDS = ("attempts", "status", "version", "updated_at")
+DELIVERED_FIELDS = (
+    "recipient_name",
+    "id_checked",
+    "recipient_is_proxy",
+    "proxy_authorisation",
+    "delivered_at",
+)
 # At least two failed notices, the last at least this many working days after the first.
 NOTICE_GAP_WORKING_DAYS = 2
 REQUIRED_FAILED_NOTICES = 2
@@ -114,7 +124,7 @@ def record_delivery_attempt(
             proxy=is_proxy,
             attempt=item.attempts,
         )
-        item.save()
+        item.save(update_fields=[*DELIVERED_FIELDS, *MOVED_FIELDS])
         dossier_services.return_result(
             dossier=item.dossier,
             by=by,
@@ -152,5 +162,5 @@ def record_delivery_attempt(
             action="postal.returned_to_agency",
             details={"item": item.code, "notices": len(failed_days)},
         )
-    item.save()
+    item.save(update_fields=MOVED_FIELDS)
     return item
