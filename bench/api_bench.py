@@ -25,7 +25,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +38,10 @@ TARGET = os.environ.get("API_BENCH_DB", "postdesk_api_1m")
 ITEMS = int(os.environ.get("API_BENCH_ITEMS", "4000"))
 CLIENTS = int(os.environ.get("API_BENCH_CLIENTS", "8"))
 SERVICE = "EZ"  # S10 service letters no real item uses: the run's items are found again by them
-BATCH_PREFIX = "999.99.99.Z99"  # dossier codes of the timed batches
+# The timed batches' dossier codes: each commune's own numbering (as the importer's rules, which
+# the API shares, require), on a day long before any data, numbers from 9001; found again by it.
+BATCH_DAY = date(2020, 1, 1)
+BATCH_CODES = f"%-{BATCH_DAY:%y%m%d}-9%"
 RESULTS = ROOT / "bench" / "results"
 DOC = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- bench:api begin -->", "<!-- bench:api end -->"
@@ -128,9 +131,20 @@ def prepare() -> dict:
     procedure = Procedure.objects.order_by("id").values_list("national_code", "processing_days").first()[0]
     communes = list(
         AdministrativeUnit.objects.filter(level="commune", dossiers__isnull=False)
+        .exclude(identifier="")
         .distinct()
-        .values_list("code", flat=True)[:20]
+        .values_list("code", "identifier")[:20]
     )
+    from dossiers.models import DossierCodeSequence
+
+    # The run removes what it adds by these marks: nothing of the copy may carry them before.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM dossiers_dossier WHERE code LIKE %s LIMIT 1", [BATCH_CODES])
+        batch_codes_taken = cursor.fetchone() is not None
+    if batch_codes_taken:
+        raise SystemExit(f"dossiers with codes like {BATCH_CODES} already exist: pick another BATCH_DAY")
+    if DossierCodeSequence.objects.filter(day=BATCH_DAY).exists():
+        raise SystemExit(f"code sequences of {BATCH_DAY} already exist: pick another BATCH_DAY")
     return {
         "tokens": tokens,
         "items": [item.code for item in items],
@@ -203,9 +217,10 @@ def restore(url: str, before: dict) -> None:
         conn.execute(
             "DELETE FROM dossiers_dossierevent WHERE dossier_id IN "
             "(SELECT id FROM dossiers_dossier WHERE code LIKE %s)",
-            [f"{BATCH_PREFIX}%"],
+            [BATCH_CODES],
         )
-        conn.execute("DELETE FROM dossiers_dossier WHERE code LIKE %s", [f"{BATCH_PREFIX}%"])
+        conn.execute("DELETE FROM dossiers_dossier WHERE code LIKE %s", [BATCH_CODES])
+        conn.execute("DELETE FROM dossiers_dossiercodesequence WHERE day = %s", [BATCH_DAY])
         conn.execute("DELETE FROM api_idempotencyrecord")
 
 
@@ -253,22 +268,25 @@ def events_run(base: str, prepared: dict, duration: float) -> dict:
 def batches(base: str, prepared: dict) -> dict:
     session = loadgen.Session("127.0.0.1", int(base.rsplit(":", 1)[1]))
     session.headers["Authorization"] = f"Bearer {prepared['tokens']['bench-province']}"
-    rng = random.Random(1)
     day = datetime.now().astimezone() - timedelta(days=3)
-    rows = [
-        {
-            "ma_ho_so": f"{BATCH_PREFIX}-{day:%y%m%d}-{n:04d}",
-            "ma_thu_tuc": prepared["procedure"],
-            "ma_don_vi": rng.choice(prepared["communes"]),
-            "ho_ten_nguoi_nop": f"Công dân {n}",
-            "so_dien_thoai": "0912345678",
-            "kenh_tiep_nhan": 2,
-            "hinh_thuc_tra_ket_qua": "bcci",
-            "trang_thai": 4,
-            "ngay_tiep_nhan": day.strftime("%d/%m/%Y 09:30"),
-        }
-        for n in range(1, 1001)
-    ]
+    communes = prepared["communes"]
+    rows = []
+    for n in range(1000):
+        unit, prefix = communes[n % len(communes)]
+        rows.append(
+            {
+                "ma_ho_so": f"{prefix}-{BATCH_DAY:%y%m%d}-{9001 + n // len(communes):04d}",
+                "ma_thu_tuc": prepared["procedure"],
+                "ma_don_vi": unit,
+                "ho_ten_nguoi_nop": f"Công dân {n + 1}",
+                "so_dien_thoai": f"0912{n:06d}",
+                "dia_chi": f"Số {n + 1}, thôn Đông",
+                "kenh_tiep_nhan": 2,
+                "hinh_thuc_tra_ket_qua": "bcci",
+                "trang_thai": 4,
+                "ngay_tiep_nhan": day.strftime("%d/%m/%Y 09:30"),
+            }
+        )
     figures = {}
     for label, body in (
         ("created", rows),
@@ -299,7 +317,8 @@ def render(result: dict) -> str:
     lines = [
         f"Measured {result['date']} on {result['machine']}, database `{result['database']}` "
         f"({result['dossiers']:,} dossiers), gunicorn with 2 workers, {CLIENTS} carrier connections "
-        f"on loopback. Load average (1, 5, 15 min) before: {result.get('load_average_before')}, "
+        f"on loopback; background tasks (notices, webhooks) ran {result.get('tasks', 'in the request')}. "
+        f"Load average (1, 5, 15 min) before: {result.get('load_average_before')}, "
         f"after: {result.get('load_average_after')} — other work shared the 2 cores.",
         "",
         "| measure | figure | target | |",
@@ -343,6 +362,9 @@ def main() -> None:
     url = f"{PG}/{TARGET}"
     env = {**os.environ, "DATABASE_URL": url, "DEBUG": "false", "DJANGO_SETTINGS_MODULE": "config.settings"}
     env.pop("CELERY_BROKER_URL", None)  # webhooks and marks run in-process, as with no broker
+    # API_BENCH_BROKER=redis://…/N: as in production, the web workers queue the citizens' notices,
+    # webhooks and recounts and one Celery worker (a solo pool) sends them, on the same cores.
+    broker = os.environ.get("API_BENCH_BROKER", "")
     before = marks(url) if _has_api_tables(url) else None
     out = subprocess.run(
         [sys.executable, __file__, "--prepare"], env=env, check=True, capture_output=True, text=True
@@ -352,12 +374,19 @@ def main() -> None:
     with psycopg.connect(url) as conn:
         dossiers = conn.execute("SELECT count(*) FROM dossiers_dossier").fetchone()[0]
     port = 8200 + random.randint(1, 700)
+    helpers = []
+    if broker:
+        env = {**env, "CELERY_BROKER_URL": broker}
+        helpers.append(_celery(env, "worker", "--pool=solo", "--without-gossip", "--without-mingle"))
     server = gunicorn(env, port)
     try:
         base = f"http://127.0.0.1:{port}"
         result = {
             "database": TARGET,
             "copied_by": how,
+            "tasks": "in one Celery worker on the same cores (Redis broker)"
+            if broker
+            else "in the request (no broker)",
             "dossiers": dossiers,
             "date": datetime.now().isoformat(timespec="minutes"),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores",
@@ -369,12 +398,31 @@ def main() -> None:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+        for helper in helpers:
+            helper.send_signal(signal.SIGTERM)
+            helper.wait(timeout=60)
+        if broker:  # what the worker had not reached when stopped names rows about to go
+            subprocess.run(_celery_command("purge", "-f"), cwd=ROOT, env=env, capture_output=True)
         restore(url, before)
     result["load_average_after"] = [round(x, 1) for x in os.getloadavg()]
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "api_1m.json").write_text(json.dumps(result, indent=2))
     write_doc(result)
     print(json.dumps(result, indent=2))
+
+
+def _celery_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "celery", "-A", "config", *args]
+
+
+def _celery(env: dict, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [*_celery_command(*args), "-l", "warning"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _has_api_tables(url: str) -> bool:
