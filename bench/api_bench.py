@@ -313,6 +313,7 @@ def batches(base: str, prepared: dict) -> dict:
 
 def render(result: dict) -> str:
     events, batch = result["events"], result["batches"]
+    statuses = ", ".join(f"{code}: {count:,}" for code, count in events["statuses"].items())
     ok_events = events["rps"] >= 300 and events["p95_ms"] <= 100 and events["errors"] == 0
     lines = [
         f"Measured {result['date']} on {result['machine']}, database `{result['database']}` "
@@ -327,7 +328,7 @@ def render(result: dict) -> str:
         f"{events['requests']:,} events | ≥ 300/s | {'met' if ok_events else 'NOT met'} |",
         f"| tracking events p50 / p95 | {events['p50_ms']:.0f} / {events['p95_ms']:.0f} ms "
         "| p95 ≤ 100 ms | |",
-        f"| tracking event errors | {events['errors']} (statuses {events['statuses']}) | 0 | |",
+        f"| tracking event errors | {events['errors']} (HTTP {statuses}) | 0 | |",
     ]
     cpu = events.get("cpu_ms_per_event")
     if cpu:
