@@ -14,22 +14,38 @@ from api.models import ApiClient, hash_token
 
 # Recording every use would add a write to every request; once a minute says enough.
 LAST_USE_PRECISION = timedelta(minutes=1)
-# A client's scope (the units and offices its service user may see) is the same for every
-# request; it is worked out once a minute per process instead of on every tracking event.
-SCOPE_SECONDS = 60
-_scopes: dict[str, tuple[float, set[int] | None, set[int] | None]] = {}
+# A token's client, its service user and their scope (the units and offices it may see) are read
+# from the database at most once every TOKEN_CACHE_SECONDS per process instead of on every
+# request: a revoked token, a deactivated user or a changed scope takes effect within this delay
+# in every worker (at once in the process that made the change, see forget_tokens).
+TOKEN_CACHE_SECONDS = 10
+_tokens: dict[str, tuple[float, ApiClient]] = {}
 
 
-def _remember_scope(client: ApiClient) -> None:
+def forget_tokens(*args, **kwargs) -> None:
+    """Read every token afresh (connected to saves of clients and users in ApiConfig.ready)."""
+    _tokens.clear()
+
+
+def _client_for(token: str) -> ApiClient | None:
     from communes import scoping
 
-    user, key = client.user, client.token_hash  # a new token starts afresh
-    cached = _scopes.get(key)
+    key = hash_token(token)
     now = time.monotonic()
-    if cached is not None and now - cached[0] < SCOPE_SECONDS:
-        user._scope_unit_ids, user._scope_post_office_ids = cached[1], cached[2]
-        return
-    _scopes[key] = (now, scoping.unit_ids(user), scoping.post_office_ids(user))
+    cached = _tokens.get(key)
+    if cached is not None and now - cached[0] < TOKEN_CACHE_SECONDS:
+        return cached[1]
+    client = ApiClient.objects.select_related("user").filter(token_hash=key).first()
+    if client is None:
+        _tokens.pop(key, None)
+        return None
+    client.user.api_client = client
+    scoping.unit_ids(client.user)  # worked out once and kept on the user
+    scoping.post_office_ids(client.user)
+    if len(_tokens) > 1000:  # tokens of clients that stopped calling
+        _tokens.clear()
+    _tokens[key] = (now, client)
+    return client
 
 
 class ClientTokenAuthentication(authentication.BaseAuthentication):
@@ -45,15 +61,13 @@ class ClientTokenAuthentication(authentication.BaseAuthentication):
             token = header[1].decode()
         except UnicodeError:
             raise exceptions.AuthenticationFailed(_("The token is not valid.")) from None
-        client = ApiClient.objects.select_related("user").filter(token_hash=hash_token(token)).first()
+        client = _client_for(token)
         if client is None or not client.is_active or not client.user.is_active:
             raise exceptions.AuthenticationFailed(_("The token is not valid or has been revoked."))
         now = timezone.now()
         if client.last_used_at is None or now - client.last_used_at > LAST_USE_PRECISION:
             ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
             client.last_used_at = now
-        client.user.api_client = client
-        _remember_scope(client)
         return client.user, client
 
     def authenticate_header(self, request):

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Max
+from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from api.models import ApiClient, CarrierEvent
 from communes import scoping
+from core.transactions import all_or_nothing
+from dossiers import workflow as dossier_workflow
 from postal import services as postal_services
 from postal.models import DeliveryAttempt, ItemStatus, PostalItem
 from postal.services.items import TRANSITIONS
@@ -69,23 +70,40 @@ class EventConflict(Exception):
     """The event id was already used by this client for another item or kind."""
 
 
-def item_for_client(client: ApiClient, code: str, *, lock: bool = False) -> PostalItem:
-    """The item with this S10 code among the client's post offices (404 otherwise)."""
+def locked_item_for_client(client: ApiClient, code: str) -> PostalItem:
+    """The item with this S10 code among the client's post offices (404 otherwise), locked for
+    the postal services (``postal_services.locked_item_query``)."""
     code = postal_services.valid_code(code)
-    items = scoping.filter_by_post_office(PostalItem.objects.all(), client.user)
-    if lock:
-        items = items.select_for_update(of=("self",)).select_related("dossier", "post_office")
-    item = items.filter(code=code).first()
-    if item is None:
+    try:
+        item = postal_services.locked_item_query().get(code=code)
+    except PostalItem.DoesNotExist:
+        raise Http404 from None
+    offices = scoping.post_office_ids(client.user)
+    if offices is not None and item.post_office_id not in offices:
         raise Http404
     return item
 
 
-def _duplicate(client: ApiClient, event_id: str, item: PostalItem, kind: str) -> CarrierEvent | None:
-    seen = CarrierEvent.objects.filter(client=client, event_id=event_id).first()
+def _seen_and_latest(
+    client: ApiClient, event_id: str, item: PostalItem, kind: str
+) -> tuple[CarrierEvent | None, datetime | None]:
+    """In one query: this client's earlier event with this id (de-duplication) and the time of
+    the item's latest applied event (the forward-only guard)."""
+    seen, latest = None, None
+    for event in CarrierEvent.objects.filter(
+        Q(client=client, event_id=event_id) | Q(item=item, outcome=Outcome.APPLIED)
+    ):
+        if event.client_id == client.pk and event.event_id == event_id:
+            seen = event
+        if (
+            event.item_id == item.pk
+            and event.outcome == Outcome.APPLIED
+            and (latest is None or event.at > latest)
+        ):
+            latest = event.at
     if seen is not None and (seen.item_id != item.pk or seen.kind != kind):
         raise EventConflict
-    return seen
+    return seen, latest
 
 
 def decide(item: PostalItem, kind: str, at: datetime, latest_applied: datetime | None) -> str:
@@ -101,7 +119,7 @@ def decide(item: PostalItem, kind: str, at: datetime, latest_applied: datetime |
     return Outcome.APPLIED
 
 
-@transaction.atomic
+@all_or_nothing()
 def record_event(
     *,
     client: ApiClient,
@@ -117,16 +135,15 @@ def record_event(
     ValidationError (nothing recorded) when the event is impossible for the item, as a scan
     would be refused; Http404 for an item outside the client's offices; EventConflict (or, in a
     race, IntegrityError) for an event id already used for something else."""
+    # all_or_nothing: every error leaves this function and undoes the whole event, so the postal
+    # and dossier services it calls open no savepoints of their own (core.transactions).
     by = client.user
-    item = item_for_client(client, code, lock=True)
+    item = locked_item_for_client(client, code)
     # After the lock: a second copy of the same event sent at the same time waits here and then
     # sees the first one.
-    seen = _duplicate(client, event_id, item, kind)
+    seen, latest = _seen_and_latest(client, event_id, item, kind)
     if seen is not None:
         return seen, False, item.status
-    latest = CarrierEvent.objects.filter(item=item, outcome=Outcome.APPLIED).aggregate(latest=Max("at"))[
-        "latest"
-    ]
     outcome = decide(item, kind, at, latest)
     details = {"reason": reason} if reason else {}
     status = item.status
@@ -144,15 +161,23 @@ def _apply(
 ) -> str:
     """Call the service a postal employee's scan or delivery entry calls; the item's new status."""
     note = note or _("Carrier event")
+    if kind in ("delivery_failed", "delivered") and item.dossier_id:
+        # The citizen's notice of an attempt reads the dossier with its procedure and commune,
+        # and a delivery returns it (locked, as the dossier's workflow reads it): one query, not
+        # four.
+        dossiers = dossier_workflow.locked_query().select_related("receiving_unit")
+        item.dossier = dossiers.get(pk=item.dossier_id)
     if kind in ("in_transit", "out_for_delivery"):
-        return postal_services.scan_item(item=item, by=by, to_status=KINDS[kind], note=note, at=at).status
+        return postal_services.scan_item(
+            item=item, by=by, to_status=KINDS[kind], note=note, at=at, locked=True
+        ).status
     if kind == "delivery_failed":
         if reason not in FAILURE_REASONS:
             raise ValidationError(
                 _("A failed delivery needs a reason: %(reasons)s.") % {"reasons": ", ".join(FAILURE_REASONS)}
             )
         return postal_services.record_delivery_attempt(
-            item=item, by=by, outcome=reason, at=at, note=note
+            item=item, by=by, outcome=reason, at=at, note=note, locked=True
         ).status
     if kind == "delivered":
         recipient = recipient or Recipient()
@@ -166,6 +191,7 @@ def _apply(
             is_proxy=recipient.is_proxy,
             proxy_authorisation=recipient.proxy_authorisation,
             note=note,
+            locked=True,
         ).status
     if kind == "accepted":
         raise ValidationError(

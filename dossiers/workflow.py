@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from communes.weekmarks import dossier_state, mark_dossiers
 from core import transitions
 from core.timezones import FUTURE_TOLERANCE, aware
+from core.transactions import service
 from dossiers import calendar, workdays
 from dossiers.models import (
     Dossier,
@@ -109,13 +110,23 @@ def _now_or(at: datetime | None) -> datetime:
     return at
 
 
-def _lock(dossier: Dossier, action: str, expected_version: int | None) -> Dossier:
-    locked = transitions.lock(
-        Dossier.objects.select_related("procedure"),
-        dossier.pk,
-        expected_version=expected_version,
-        stale=StaleDossier,
-    )
+def locked_query():
+    """Dossiers read for a change, as the steps below read them: with their procedure, the
+    dossier's row locked until the transaction ends. A caller that already holds the dossier from
+    this query in its transaction passes ``locked=True`` to a step that takes it, which then does
+    not read it again."""
+    return Dossier.objects.select_related("procedure").select_for_update(of=("self",))
+
+
+def _lock(dossier: Dossier, action: str, expected_version: int | None, *, locked: bool = False) -> Dossier:
+    if locked:
+        if expected_version is not None and dossier.version != expected_version:
+            raise StaleDossier()
+        locked = dossier
+    else:
+        locked = transitions.lock(
+            locked_query(), dossier.pk, of=("self",), expected_version=expected_version, stale=StaleDossier
+        )
     sources, _to = TRANSITIONS[action]
     if locked.status not in sources:
         raise TransitionNotAllowed(
@@ -434,7 +445,7 @@ def finish(
     )
 
 
-@transaction.atomic
+@service
 def return_result(
     *,
     dossier: Dossier,
@@ -442,13 +453,14 @@ def return_result(
     channel: str,
     at: datetime | None = None,
     expected_version: int | None = None,
+    locked: bool = False,
 ) -> Dossier:
     """The result reaches the citizen (9 → 10): at the desk, online, or by post (BCCI, called by
-    the postal app when the item is delivered)."""
+    the postal app when the item is delivered). ``locked``: see ``locked_query``."""
     if channel not in ReturnChannel.values:
         raise ValidationError({"channel": _("Choose how the result was returned.")})
     at = _now_or(at)
-    dossier = _lock(dossier, "return_result", expected_version)
+    dossier = _lock(dossier, "return_result", expected_version, locked=locked)
     _not_before_receipt(dossier, at)
     if dossier.finished_at and at < dossier.finished_at:
         raise ValidationError({"at": _("The result cannot be returned before processing finished.")})

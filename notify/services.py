@@ -120,24 +120,33 @@ def compose(event: str, dossier: Dossier, **context) -> tuple[str, dict]:
 
 
 def _invite_rating(dossier: Dossier, item) -> Rating:
-    rating, _created = Rating.objects.get_or_create(
-        dossier=dossier,
-        defaults={
-            "token": secrets.token_urlsafe(12),
-            "unit_id": dossier.receiving_unit_id,
-            "post_office_id": item.post_office_id if item else None,
-            "employee": _deliverer(item),
-            "expires_at": timezone.now() + RATING_VALID_FOR,
-        },
+    """The dossier's rating invitation, created with the first delivered notice (one per
+    dossier: an existing one is kept)."""
+    Rating.objects.bulk_create(
+        [
+            Rating(
+                dossier=dossier,
+                token=secrets.token_urlsafe(12),
+                unit_id=dossier.receiving_unit_id,
+                post_office_id=item.post_office_id if item else None,
+                employee_id=_deliverer(item),
+                expires_at=timezone.now() + RATING_VALID_FOR,
+            )
+        ],
+        ignore_conflicts=True,  # one statement, no savepoint, whatever already exists
     )
-    return rating
+    return Rating.objects.get(dossier=dossier)
 
 
-def _deliverer(item):
+def _deliverer(item) -> int | None:
+    """The id of the employee who delivered the item."""
     if item is None:
         return None
-    attempt = item.delivery_attempts.filter(outcome="delivered").select_related("by").last()
-    return attempt.by if attempt else None
+    # The attempt the postal services just recorded, when that is the delivery: no query.
+    attempt = getattr(item, "last_attempt", None)
+    if attempt is not None and attempt.outcome == "delivered":
+        return attempt.by_id
+    return item.delivery_attempts.filter(outcome="delivered").values_list("by_id", flat=True).last()
 
 
 def queue(*, dossier: Dossier, event: str, item=None, details: dict | None = None) -> Message | None:

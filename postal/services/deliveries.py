@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.events import append_event
 from core.timezones import local_date
+from core.transactions import service
 from dossiers import services as dossier_services
 from dossiers import workdays
 from dossiers.models import ReturnChannel
@@ -33,6 +33,16 @@ Outcome = DeliveryAttempt.Outcome
 DELIVERABLE = frozenset(
     {ItemStatus.ACCEPTED, ItemStatus.IN_TRANSIT, ItemStatus.OUT_FOR_DELIVERY, ItemStatus.DELIVERY_FAILED}
 )
+# What an attempt changes on the item (saved alone: the row has a score of columns), and what a
+# delivery adds.
+MOVED_FIELDS = ("attempts", "status", "version", "updated_at")
+DELIVERED_FIELDS = (
+    "recipient_name",
+    "id_checked",
+    "recipient_is_proxy",
+    "proxy_authorisation",
+    "delivered_at",
+)
 # At least two failed notices, the last at least this many working days after the first.
 NOTICE_GAP_WORKING_DAYS = 2
 REQUIRED_FAILED_NOTICES = 2
@@ -46,7 +56,7 @@ def two_notices_met(failed_days: list[date]) -> bool:
     return last >= workdays.add_working_days(first, NOTICE_GAP_WORKING_DAYS)
 
 
-@transaction.atomic
+@service
 def record_delivery_attempt(
     *,
     item: PostalItem,
@@ -60,13 +70,16 @@ def record_delivery_attempt(
     note: str = "",
     signature=None,
     photo=None,
+    locked: bool = False,
 ) -> PostalItem:
     """One delivery attempt. Delivered needs the recipient's name and a checked ID (a proxy also
     an authorisation) and returns the dossier's result; after the second failed notice, two
-    working days after the first, the item goes back to the agency."""
+    working days after the first, the item goes back to the agency. ``locked``: see
+    ``postal.services.items.locked_item_query``; such a caller that read the item's dossier read
+    it with ``dossiers.workflow.locked_query`` (a delivery returns it without reading it again)."""
     at = at or timezone.now()
-    item = _lock(item)
-    _ensure_office_of(by, item.post_office)
+    item = _lock(item, locked=locked)
+    _ensure_office_of(by, item.post_office_id)
     if item.status == ItemStatus.DELIVERED:
         raise ValidationError(_("Item %(code)s has already been delivered.") % {"code": item.code})
     if item.direction != Direction.RETURN:
@@ -111,8 +124,15 @@ def record_delivery_attempt(
             proxy=is_proxy,
             attempt=item.attempts,
         )
-        item.save()
-        dossier_services.return_result(dossier=item.dossier, by=by, channel=ReturnChannel.BCCI, at=at)
+        item.save(update_fields=[*DELIVERED_FIELDS, *MOVED_FIELDS])
+        dossier_services.return_result(
+            dossier=item.dossier,
+            by=by,
+            channel=ReturnChannel.BCCI,
+            at=at,
+            # A caller holding the locked item holds its dossier, when it read it, locked too.
+            locked=locked and PostalItem.dossier.is_cached(item),
+        )
         return item
     _move(
         item,
@@ -142,5 +162,5 @@ def record_delivery_attempt(
             action="postal.returned_to_agency",
             details={"item": item.code, "notices": len(failed_days)},
         )
-    item.save()
+    item.save(update_fields=MOVED_FIELDS)
     return item

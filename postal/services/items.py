@@ -23,6 +23,7 @@ from communes.weekmarks import mark_weeks
 from core import transitions
 from core.bounds import MAX_INT
 from core.events import append_event
+from core.transactions import service
 from dossiers.codes import parse_code
 from dossiers.models import Dossier, ReturnChannel, Status
 from postal import s10
@@ -81,7 +82,17 @@ def target_days(tier: str) -> int:
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _lock(item: PostalItem) -> PostalItem:
+def locked_item_query():
+    """Items read for a change: locked until the transaction ends, with their post office (named
+    in the citizen's notices; its row is not locked). A caller that already holds the item from
+    this query in its transaction passes ``locked=True`` to the services, which then do not read
+    it again (its dossier is read only if a step needs it)."""
+    return PostalItem.objects.select_related("post_office").select_for_update(of=("self",))
+
+
+def _lock(item: PostalItem, *, locked: bool = False) -> PostalItem:
+    if locked:
+        return item
     return transitions.lock(PostalItem.objects.select_related("dossier", "post_office"), item.pk, stale=None)
 
 
@@ -104,6 +115,8 @@ def _move(item: PostalItem, to_status: str, *, by: User | None, action: str, at=
 def _unit_of(item: PostalItem | None) -> int | None:
     if item is None or item.dossier_id is None:
         return None
+    if PostalItem.dossier.is_cached(item):
+        return item.dossier.receiving_unit_id
     return Dossier.objects.filter(pk=item.dossier_id).values_list("receiving_unit_id", flat=True).first()
 
 
@@ -135,9 +148,9 @@ def _check_amount(value: int, label: str) -> int:
     return value
 
 
-def _ensure_office_of(by: User, post_office: PostOffice) -> None:
+def _ensure_office_of(by: User, post_office_id: int) -> None:
     ids = scoping.post_office_ids(by)
-    if ids is not None and post_office.pk not in ids:
+    if ids is not None and post_office_id not in ids:
         raise ValidationError(_("This item belongs to another post office."))
 
 
@@ -270,17 +283,23 @@ def create_return_item(
     return item
 
 
-@transaction.atomic
+@service
 def scan_item(
-    *, item: PostalItem, by: User, to_status: str, note: str = "", at: datetime | None = None
+    *,
+    item: PostalItem,
+    by: User,
+    to_status: str,
+    note: str = "",
+    at: datetime | None = None,
+    locked: bool = False,
 ) -> PostalItem:
     """A scan that moves an item on (in transit, out for delivery, cancelled).
 
     Scanning an item that is already in the wanted status (two staff scanning at once) keeps the
-    scan as an event and changes nothing else.
+    scan as an event and changes nothing else. ``locked``: see ``locked_item_query``.
     """
-    item = _lock(item)
-    _ensure_office_of(by, item.post_office)
+    item = _lock(item, locked=locked)
+    _ensure_office_of(by, item.post_office_id)
     if item.status == to_status:
         append_event(
             item,

@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from api import webhooks
+from api import authentication, webhooks
 from api.clients import create_client
 from dossiers.models import Procedure, ProcedureField
 
@@ -35,9 +35,11 @@ def eager_tasks():
 
 @pytest.fixture(autouse=True)
 def _fresh_state():
-    """Rate-limit counters live in the cache and listeners in memory: each test starts clean."""
+    """Rate-limit counters live in the cache, listeners and tokens in memory: each test starts
+    clean."""
     cache.clear()
     webhooks.forget_listeners()
+    authentication.forget_tokens()
     yield
     webhooks.forget_listeners()
 

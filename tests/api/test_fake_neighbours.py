@@ -98,8 +98,9 @@ def _local(moment: datetime) -> str:
 
 def _history(rng: random.Random, now: datetime, bcci_share: float, channels: tuple[int, ...]) -> dict:
     """One dossier's life: received on a working hour of the last six weeks, perhaps finished and
-    returned since."""
-    day = (now - timedelta(days=rng.randint(4, 42))).astimezone(TZ)
+    returned since (at most 4 days and 6 hours after receipt: received 5 days ago or earlier,
+    nothing is in the future, whatever the time of day the test runs)."""
+    day = (now - timedelta(days=rng.randint(5, 42))).astimezone(TZ)
     received = day.replace(
         hour=rng.randint(7, 16), minute=rng.choice((0, 15, 30, 45)), second=0, microsecond=0
     )
