@@ -107,12 +107,8 @@ def _history(rng: random.Random, now: datetime, bcci_share: float, channels: tup
     status = rng.choices(
         [Status.ACCEPTED, Status.PROCESSING, Status.FINISHED, Status.RETURNED], [1, 3, 4, 2]
     )[0]
-    # Never in the future, whatever the hour the test runs at (late in the day, four days and a
-    # few hours after a reception at 16:45 would be tomorrow).
-    finished = min(
-        received + timedelta(days=rng.randint(0, 3), hours=rng.randint(1, 5)), now - timedelta(hours=2)
-    )
-    returned = min(finished + timedelta(days=rng.randint(0, 1), hours=1), now - timedelta(hours=1))
+    finished = received + timedelta(days=rng.randint(0, 3), hours=rng.randint(1, 5))
+    returned = finished + timedelta(days=rng.randint(0, 1), hours=1)
     return_channel = (
         ReturnChannel.BCCI
         if rng.random() < bcci_share
