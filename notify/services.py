@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
+from core.inserts import insert_unless_exists
 from core.outbound import backoff
 from dossiers import services as dossier_services
 from dossiers.models import Dossier, ReturnChannel
@@ -122,19 +123,17 @@ def compose(event: str, dossier: Dossier, **context) -> tuple[str, dict]:
 def _invite_rating(dossier: Dossier, item) -> Rating:
     """The dossier's rating invitation, created with the first delivered notice (one per
     dossier: an existing one is kept)."""
-    Rating.objects.bulk_create(
-        [
-            Rating(
-                dossier=dossier,
-                token=secrets.token_urlsafe(12),
-                unit_id=dossier.receiving_unit_id,
-                post_office_id=item.post_office_id if item else None,
-                employee_id=_deliverer(item),
-                expires_at=timezone.now() + RATING_VALID_FOR,
-            )
-        ],
-        ignore_conflicts=True,  # one statement, no savepoint, whatever already exists
+    rating = Rating(
+        dossier=dossier,
+        token=secrets.token_urlsafe(12),
+        unit_id=dossier.receiving_unit_id,
+        post_office_id=item.post_office_id if item else None,
+        employee_id=_deliverer(item),
+        expires_at=timezone.now() + RATING_VALID_FOR,
     )
+    # One statement, no savepoint; the existing invitation is read only when there is one.
+    if insert_unless_exists(rating):
+        return rating
     return Rating.objects.get(dossier=dossier)
 
 
@@ -168,23 +167,21 @@ def queue(*, dossier: Dossier, event: str, item=None, details: dict | None = Non
         if status != MessageStatus.QUEUED
         else compose(event, dossier, item=item, details=details, rating=rating)
     )
-    created = Message.objects.bulk_create(
-        [
-            Message(
-                dossier=dossier,
-                event=event,
-                channel=first,
-                status=status,
-                phone=dossier.applicant_phone if status == MessageStatus.QUEUED else "",
-                text=text,
-                params=params,
-                next_attempt_at=timezone.now(),
-            )
-        ],
-        ignore_conflicts=True,  # the unique key: never two messages for one dossier × event × channel
+    message = Message(
+        dossier=dossier,
+        event=event,
+        channel=first,
+        status=status,
+        phone=dossier.applicant_phone if status == MessageStatus.QUEUED else "",
+        text=text,
+        params=params,
+        next_attempt_at=timezone.now(),
     )
-    message = Message.objects.filter(dossier=dossier, event=event, channel=first).first()
-    if message is not None and message.status == MessageStatus.QUEUED and created:
+    # The unique key: never two messages for one dossier × event × channel. One statement, and
+    # the row is read back only when another transaction wrote it first (nothing to send then).
+    if not insert_unless_exists(message):
+        return Message.objects.filter(dossier=dossier, event=event, channel=first).first()
+    if message.status == MessageStatus.QUEUED:
         transaction.on_commit(lambda: _dispatch(message.pk))
     return message
 
