@@ -142,20 +142,7 @@ class Catalogue:
         """Read now what ``due_date`` would read on first use (each unit's province, each
         province's overrides), so that checking rows needs no database: a big file is checked
         by a forked helper process too (jobs.py)."""
-        units = {unit.pk: unit for unit in self.units.values()}
-        if any(key is not None for key in calendar.load_overrides()):
-            # The provinces above the units, from one read of the tree.
-            tree = {
-                pk: (level, parent)
-                for pk, level, parent in AdministrativeUnit.objects.values_list("id", "level", "parent_id")
-            }
-            for pk in units:
-                current = pk
-                while current is not None and tree[current][0] != AdministrativeUnit.Level.PROVINCE:
-                    current = tree[current][1]
-                self._provinces[pk] = current
-        else:
-            self._provinces.update(dict.fromkeys(units))  # the nationwide calendar everywhere
+        self._provinces.update(calendar.provinces_of(unit.pk for unit in self.units.values()))
         for province in set(self._provinces.values()):
             self._overrides[province] = workdays.local_overrides(province)
 

@@ -157,6 +157,12 @@ def test_a_make_up_saturday_of_one_province_does_not_apply_in_another(province, 
     )
     CalendarOverride.objects.create(date=date(2026, 3, 4), kind="day_off", reason="Bão số 3")
     assert calendar.province_of(commune) == province.pk  # commune → district grouping → province
+    # Many units at once (an import): a commune, its district grouping, a province itself.
+    assert calendar.provinces_of([commune.pk, commune.parent_id, other_province.pk]) == {
+        commune.pk: province.pk,
+        commune.parent_id: province.pk,
+        other_province.pk: other_province.pk,
+    }
     assert is_working_day(date(2026, 3, 7), province=province.pk)
     assert not is_working_day(date(2026, 3, 7), province=other_province.pk)
     assert not is_working_day(date(2026, 3, 7))
