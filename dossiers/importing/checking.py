@@ -130,6 +130,7 @@ class Catalogue:
             if unit.identifier:
                 self.units[unit.identifier] = unit
         self.unit_ids = {unit.pk for unit in self.units.values()}
+        self.prefixes = {unit.pk: unit.dossier_prefix for unit in self.units.values()}
         # The calendar as it stands when the import starts, and the due dates computed with it:
         # a due date depends only on the local day, whether the receipt came by the cut-off
         # time and the processing time, and a file holds a few thousand such triples at most.

@@ -155,9 +155,9 @@ def _check_file(job: ImportJob, path: Path, now: datetime, stage) -> tuple[Error
     processed = 0
     try:
         if total >= FORK_FROM_ROWS and hasattr(os, "fork"):
-            batches = _checked_with_a_helper(path, table, catalogue, now)
+            batches = _checked_with_a_helper(path, table, catalogue, now, stage)
         else:
-            batches = (_check_batch(batch, catalogue, now) for batch in _batches(table.rows, BATCH_SIZE))
+            batches = (_check_batch(rows, catalogue, now, stage) for rows in _batches(table.rows, BATCH_SIZE))
         for size, good, bad in batches:
             for line, message in bad:
                 report.add(line, message)
@@ -175,27 +175,31 @@ def _check_file(job: ImportJob, path: Path, now: datetime, stage) -> tuple[Error
     return report, table.ignored
 
 
-def _check_batch(batch: list, catalogue: Catalogue, now: datetime) -> tuple[int, list, list]:
-    """(rows in the batch, good rows as (line, fields), bad rows as (line, message))."""
+def _check_batch(batch: list, catalogue: Catalogue, now: datetime, stage) -> tuple[int, object, list]:
+    """(rows in the batch, the good rows as the stage takes them, bad rows as (line, message)).
+
+    The good rows, (line, fields) pairs, go through ``stage.prepare`` here, in whichever process
+    checked them: for PostgreSQL that is their COPY data, so that the helper process (below)
+    formats its share too and sends the parent a few hundred kilobytes instead of dicts."""
     good, bad = [], []
     for line, row in batch:
         try:
             good.append((line, check_row(row, catalogue, now=now)))
         except ValueError as exc:
             bad.append((line, str(exc)))
-    return len(batch), good, bad
+    return len(batch), stage.prepare(good, catalogue), bad
 
 
 # A big file is checked by two processes: this one and a forked helper that reads the same file
-# and checks CHILD_SHARE of every 5 batches, handing them back through a pipe. The helper is
-# pure Python (the catalogue is read before the fork and any query from it is refused), so it
-# checks on the second core while this one checks its own batches and copies every good row to
-# the stage. Smaller files are not worth a process.
+# and checks (and prepares for the stage) CHILD_SHARE of every 4 batches, handing them back
+# through a pipe. The helper is pure Python (the catalogue is read before the fork and any query
+# from it is refused), so it checks on the second core while this one checks its own batches
+# and sends every batch's rows to the stage. Smaller files are not worth a process.
 FORK_FROM_ROWS = 4 * BATCH_SIZE
-CHILD_SHARE = frozenset({1, 2, 4})  # of the batch numbers modulo 5: 3 of 5 (this one also copies)
+CHILD_SHARE = frozenset({1, 3})  # of the batch numbers modulo 4: half of them
 
 
-def _checked_with_a_helper(path: Path, table, catalogue: Catalogue, now: datetime):
+def _checked_with_a_helper(path: Path, table, catalogue: Catalogue, now: datetime, stage):
     catalogue.prepare()
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -206,9 +210,10 @@ def _checked_with_a_helper(path: Path, table, catalogue: Catalogue, now: datetim
             with os.fdopen(write_end, "wb") as out, connection.execute_wrapper(_no_queries):
                 own = open_table(path)
                 try:
-                    for number, batch in enumerate(_batches(own.rows, BATCH_SIZE)):
-                        if number % 5 in CHILD_SHARE:
-                            pickle.dump(_check_batch(batch, catalogue, now), out, pickle.HIGHEST_PROTOCOL)
+                    for number, rows in enumerate(_batches(own.rows, BATCH_SIZE)):
+                        if number % 4 in CHILD_SHARE:
+                            checked = _check_batch(rows, catalogue, now, stage)
+                            pickle.dump(checked, out, pickle.HIGHEST_PROTOCOL)
                 except BaseException as exc:  # the parent raises it: the job fails, nothing written
                     pickle.dump(RuntimeError(f"checking helper: {exc!r}"), out, pickle.HIGHEST_PROTOCOL)
                     raise
@@ -219,8 +224,8 @@ def _checked_with_a_helper(path: Path, table, catalogue: Catalogue, now: datetim
     try:
         with os.fdopen(read_end, "rb") as results:
             for number, batch in enumerate(_batches(table.rows, BATCH_SIZE)):
-                if number % 5 not in CHILD_SHARE:
-                    yield _check_batch(batch, catalogue, now)
+                if number % 4 not in CHILD_SHARE:
+                    yield _check_batch(batch, catalogue, now, stage)
                     continue
                 checked = pickle.load(results)  # noqa: S301 - from our own forked process
                 if isinstance(checked, BaseException):
@@ -275,6 +280,10 @@ class PortableStage:
         self.spool = Spool()
         self.seen: set[str] = set()
         self.report = ErrorReport()
+
+    @staticmethod
+    def prepare(good: list[tuple[int, dict]], catalogue: Catalogue) -> list[tuple[int, dict]]:
+        return good
 
     def add(self, good: list[tuple[int, dict]]) -> None:
         owners = _owners([fields["code"] for _line, fields in good])

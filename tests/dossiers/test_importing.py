@@ -490,7 +490,7 @@ def test_a_big_file_is_checked_by_two_processes_and_reported_as_by_one(
     tmp_path, catalogue, official, small_batches
 ):
     rows = [row(code) for code in codes(30)]
-    bad = (1, 4, 7, 11, 16, 25)  # in batches of this process and of the helper (3 of every 5)
+    bad = (1, 4, 7, 11, 16, 25)  # in batches of this process and of the helper (half of them)
     for index in bad:
         rows[index]["so_dien_thoai"] = "12345"
     rows[20]["ma_ho_so"] = rows[3]["ma_ho_so"]  # repeated: line 23 repeats line 5
@@ -525,3 +525,34 @@ def test_the_checking_helper_reads_no_database(
     assert small_batches
     assert job.status == ImportJob.Status.FAILED
     assert not Dossier.objects.exists()
+
+
+def test_backslashes_in_cells_are_stored_as_written_by_either_process(
+    tmp_path, catalogue, official, small_batches
+):
+    """The rows go to the database as COPY text written by whichever process checked them: a
+    backslash (COPY's escape character) must arrive as it was typed."""
+    rows = [
+        row(code, dia_chi=f"Thôn 3\\Xóm {n}", ho_ten_nguoi_nop="Lê Thị \\N")
+        for n, code in enumerate(codes(9))
+    ]
+    job = run(write_csv(tmp_path / "slashes.csv", rows), user=official)
+
+    assert small_batches
+    assert (job.status, job.created_count) == (ImportJob.Status.DONE, 9)
+    stored = dict(Dossier.objects.values_list("code", "applicant_address"))
+    assert stored == {code: f"Thôn 3\\Xóm {n}" for n, code in enumerate(codes(9))}
+    assert set(Dossier.objects.values_list("applicant_name", flat=True)) == {"Lê Thị \\N"}
+
+
+def test_copy_lines_escape_what_copy_would_read_otherwise():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from dossiers.importing.writing_postgres import copy_line
+
+    moment = datetime(2026, 3, 2, 9, 15, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert copy_line([7, "Thôn 3", None, date(2026, 3, 2), moment, Status.RETURNED, True]) == (
+        "7\tThôn 3\t\\N\t2026-03-02\t2026-03-02T09:15:00+07:00\t10\tt"
+    )
+    assert copy_line(["a\tb", "c\\d", "e\nf\rg", None]) == "a\\tb\tc\\\\d\te\\nf\\rg\t\\N"
