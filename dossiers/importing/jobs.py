@@ -214,6 +214,10 @@ def _checked_with_a_helper(path: Path, table, catalogue: Catalogue, now: datetim
                         if number % 4 in CHILD_SHARE:
                             checked = _check_batch(rows, catalogue, now, stage)
                             pickle.dump(checked, out, pickle.HIGHEST_PROTOCOL)
+                            # At once: the tail of a batch left in the buffer would keep the
+                            # parent waiting until the next batch was checked, one process
+                            # working at a time.
+                            out.flush()
                 except BaseException as exc:  # the parent raises it: the job fails, nothing written
                     pickle.dump(RuntimeError(f"checking helper: {exc!r}"), out, pickle.HIGHEST_PROTOCOL)
                     raise

@@ -221,9 +221,11 @@ class PostgresStage:
             f" FROM created ORDER BY id"
             f"), sequences AS ("
             f" INSERT INTO {sequences} AS q (unit_id, day, last_number)"
-            f" SELECT s.sequence_unit_id, s.sequence_day, max(s.sequence_number)"
-            f" FROM created c JOIN {self.TABLE} s ON s.code = c.code"
-            f" WHERE s.sequence_day IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"
+            # Every good row's place in its unit's numbering, created or not: a code that exists
+            # (known, or written by another import since the check) is one the sequence must not
+            # hand out again either. No join of the created rows back to the staged ones.
+            f" SELECT s.sequence_unit_id, s.sequence_day, max(s.sequence_number) FROM {self.TABLE} s"
+            f" WHERE NOT s.bad AND s.sequence_day IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"
             f" ON CONFLICT (unit_id, day) DO UPDATE"
             f" SET last_number = GREATEST(q.last_number, excluded.last_number)"
             f"), touched AS ("
