@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from datetime import date, datetime
 
 from django.db import DatabaseError, connection, transaction
@@ -137,6 +138,12 @@ class PostgresStage:
             f" RETURNING s.line"
             f") SELECT (SELECT count(*) FROM bad),"
             f" (SELECT count(*) FROM c WHERE NOT c.repeated AND NOT c.taken AND NOT c.new)"
+        )
+        # Most files hold only new codes, each once: two cheap questions (index-only probes of
+        # the codes, a grouping of the staged ones) settle that before the classification.
+        self.any_known_or_repeated = (
+            f"SELECT EXISTS (SELECT 1 FROM {self.TABLE} s JOIN {dossiers} d ON d.code = s.code),"  # noqa: S608
+            f" EXISTS (SELECT 1 FROM {self.TABLE} GROUP BY code HAVING count(*) > 1)"
         )
         self.bad_rows = (
             f"SELECT s.line, s.code, count(*) OVER (PARTITION BY s.code ORDER BY s.line) > 1,"  # noqa: S608
@@ -296,13 +303,11 @@ class PostgresStage:
         if not self.good:
             return [], 0
         with connection.cursor() as cursor:
-            # The join of the staged codes with every dossier's sorts and hashes in memory.
-            cursor.execute("SET work_mem = '64MB'")
-            try:
-                cursor.execute(self.classify)
-                count, self.known = cursor.fetchone()
-            finally:
-                cursor.execute("RESET work_mem")
+            cursor.execute(self.any_known_or_repeated)
+            if not any(cursor.fetchone()):
+                return [], 0
+            cursor.execute(self.classify)
+            count, self.known = cursor.fetchone()
             self.good -= count
             if not count:
                 return [], 0
@@ -319,19 +324,32 @@ class PostgresStage:
         """The good rows, in one transaction: (created, updated, unchanged)."""
         if not self.good:
             return 0, 0, 0
-        counts = self._write(now)
-        # The name index took the new names into its pending list (below): merged now, in bulk,
-        # so that name searches do not scan a long pending list until the next vacuum. The file
-        # is imported whether or not this succeeds (e.g. a role that does not own the index).
+        merging = threading.Thread(target=self._merge_pending_lists, name=f"import-{self.job.pk}-gin")
         try:
-            with transaction.atomic(), connection.cursor() as cursor:
+            return self._write(now, merging)
+        finally:
+            if merging.ident is not None:
+                merging.join()
+
+    def _merge_pending_lists(self) -> None:
+        """The trigram indexes (GIN) took the new names and codes into their pending lists
+        (``_write``): merged in bulk, so that searches do not scan a long pending list until the
+        next vacuum. On a connection of its own, started as soon as the rows are inserted: the
+        merge runs on the second core while the transaction marks the weeks and commits (its
+        foreign keys are checked then). An index entry carries no visibility, so merging before
+        the commit is safe; if the transaction rolls back, vacuum removes the entries as it does
+        any aborted insert's. The file is imported whether or not the merge succeeds (e.g. a
+        role that does not own the indexes)."""
+        try:
+            with connection.cursor() as cursor:
                 cursor.execute(self.clean_gin)
         except DatabaseError:
-            logger.warning("import job %s: pending list of the name index not merged", self.job.pk)
-        return counts
+            logger.warning("import job %s: pending lists of the trigram indexes not merged", self.job.pk)
+        finally:
+            connection.close()  # this thread's own connection
 
     @transaction.atomic
-    def _write(self, now: datetime) -> tuple[int, int, int]:
+    def _write(self, now: datetime, merging: threading.Thread) -> tuple[int, int, int]:
         params = {
             "actor": self.job.created_by_id,
             "job": self.job.pk,
@@ -342,8 +360,8 @@ class PostgresStage:
         }
         with connection.cursor() as cursor:
             # A few statements over many rows. JIT compiling costs more than it saves here; the
-            # sorts by code fit in memory; the trigram index of names (GIN) takes the new
-            # entries into its pending list and merges them once, instead of every 4 MB.
+            # sorts by code fit in memory; the trigram indexes (GIN) take the new entries into
+            # their pending lists, merged once (_merge_pending_lists) instead of every 4 MB.
             cursor.execute("SET LOCAL jit = off")
             cursor.execute("SET LOCAL work_mem = '64MB'")
             cursor.execute("SET LOCAL gin_pending_list_limit = '256MB'")
@@ -356,6 +374,7 @@ class PostgresStage:
             insert = self.insert.replace("%(known_filter)s", self.known_filter if self.known else "")
             cursor.execute(insert, params)
             created = cursor.fetchone()[0]
+            merging.start()
             cursor.execute(self.weeks, {"this_week": monday_of(timezone.now())})
             mark_weeks(cursor.fetchall())
         # Known codes left as they were, and codes another unit took since the check (left
