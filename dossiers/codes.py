@@ -35,8 +35,12 @@ def format_code(prefix: str, day: date, number: int) -> str:
     return f"{prefix}-{day:%y%m%d}-{number:04d}"
 
 
+@lru_cache(maxsize=8192)
 def parse_code(code: str) -> DossierCode:
-    """Split a dossier code into prefix, day and number; ValueError when it is not one."""
+    """Split a dossier code into prefix, day and number; ValueError when it is not one.
+
+    Remembered for the last few thousand codes: an import parses each code when it checks a
+    row and again when it writes the batch (its place in the unit's numbering)."""
     match = _CODE.match((code or "").strip())
     if not match:
         raise ValueError(f"not a dossier code: {code!r}")
