@@ -177,6 +177,33 @@ def test_the_file_is_refused_at_the_first_row_past_the_limit(tmp_path, catalogue
     assert nothing_written()
 
 
+def test_two_checking_processes_refuse_a_file_past_the_limit_too(tmp_path, catalogue, monkeypatch):
+    """A big file is read by two processes, each checking every other batch: the limit holds."""
+    monkeypatch.setattr(reading, "LIMITS", replace(reading.LIMITS, max_rows=5))
+    monkeypatch.setattr(importing.jobs, "BATCH_SIZE", 2)
+    monkeypatch.setattr(importing.jobs, "FORK_FROM_ROWS", 1)
+    job = run(write_csv(tmp_path / "dai.csv", many_rows(12)))
+    assert job.status == ImportJob.Status.REJECTED and "hơn 5 dòng" in job.message
+    assert nothing_written()
+
+
+def test_blank_rows_are_skipped_alike_by_one_process_and_by_two(tmp_path, catalogue, monkeypatch):
+    rows = many_rows(9)
+    path = tmp_path / "trong.csv"
+    write_csv(path, rows)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    # A blank line, a line of empty cells and a line of spaces among the rows.
+    lines[3:3] = ["", ",,,,", " , ,"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    one = run(path)
+    assert (one.status, one.total_rows, one.created_count) == (ImportJob.Status.DONE, 9, 9)
+    Dossier.objects.all().delete()
+    monkeypatch.setattr(importing.jobs, "BATCH_SIZE", 2)
+    monkeypatch.setattr(importing.jobs, "FORK_FROM_ROWS", 1)
+    two = run(path)
+    assert (two.status, two.total_rows, two.created_count) == (ImportJob.Status.DONE, 9, 9)
+
+
 def test_only_the_first_thousand_bad_rows_stay_in_memory(tmp_path, catalogue, monkeypatch):
     from core import uploads
 
