@@ -1,0 +1,152 @@
+"""A queryset compiled to SQL once per database, then run again and again with new values.
+
+Building a queryset (``filter``, ``select_related``, ``select_for_update``) and compiling it to
+SQL costs far more Python than sending the SQL and reading the row: for the one-row reads a
+carrier event makes (the item it locks, the dossier a delivery returns) about 0.3–1 ms of CPU
+each, against well under 0.1 ms for the statement itself. ``PreparedQuery`` builds the queryset
+once with placeholder values, keeps the SQL Django compiled for it, and on every call sends that
+SQL with the caller's values and builds the instances exactly as the ORM does (the same
+converters, ``Model.from_db`` and ``select_related`` objects), so callers get the same models
+from the same statement.
+
+Only for values that reach the database unchanged (ints and strings compared with ``=``), and
+for querysets without annotations; anything else raises when the query is first compiled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from django.db import connections, router
+from django.db.models import Model, QuerySet
+from django.db.models.query import get_related_populators
+from django.db.transaction import TransactionManagementError
+
+M = TypeVar("M", bound=Model)
+
+# Placeholders no caller passes: negative ids within every backend's integer range (Django
+# drops a comparison with an integer out of range from the SQL), strings with control characters.
+_INT_BASE = -987_650_000
+
+
+def _placeholder(kind: type, index: int):
+    if kind is int:
+        return _INT_BASE - index
+    if kind is str:
+        return f"\x1eprepared-{index}\x1e"
+    raise TypeError(f"PreparedQuery takes int and str values, not {kind.__name__}")
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    params: tuple
+    slots: tuple[tuple[int, int], ...]  # (position in params, index of the caller's value)
+    for_update: bool
+    model: type[Model]
+    start: int
+    end: int
+    init_list: list[str]
+    converters: dict[int, tuple[list, Any]]
+    populators: list
+
+
+class PreparedQuery(Generic[M]):
+    """``build(*values)`` returns the queryset; ``kinds`` says the type of each value."""
+
+    def __init__(self, build: Callable[..., QuerySet[M]], kinds: Sequence[type]):
+        self._build = build
+        self._kinds = tuple(kinds)
+        self._compiled: dict[str, _Compiled] = {}
+        self._probe: tuple[type[M], bool] | None = None  # the model and FOR UPDATE, on first use
+
+    @property
+    def model(self) -> type[M]:
+        return self._probed()[0]
+
+    def _probed(self) -> tuple[type[M], bool]:
+        if self._probe is None:
+            queryset = self._build(*[_placeholder(kind, n) for n, kind in enumerate(self._kinds)])
+            self._probe = (queryset.model, bool(queryset.query.select_for_update))
+        return self._probe
+
+    def _compile(self, using: str) -> _Compiled:
+        placeholders = [_placeholder(kind, n) for n, kind in enumerate(self._kinds)]
+        queryset = self._build(*placeholders).using(using)
+        query = queryset.query
+        if query.annotation_select or queryset._known_related_objects or queryset._prefetch_related_lookups:
+            raise ValueError("PreparedQuery: no annotations, prefetches or known related objects")
+        compiler = query.get_compiler(using=using)
+        connection = compiler.connection
+        # as_sql refuses FOR UPDATE outside a transaction; compile inside one, as callers run.
+        sql, params = compiler.as_sql()
+        slots = []
+        for position, value in enumerate(params):
+            for index, placeholder in enumerate(placeholders):
+                if type(value) is type(placeholder) and value == placeholder:
+                    slots.append((position, index))
+        missing = set(range(len(placeholders))) - {index for _position, index in slots}
+        if missing:
+            raise ValueError(f"PreparedQuery: values {sorted(missing)} do not reach the SQL unchanged")
+        select, klass_info = compiler.select, compiler.klass_info
+        fields = klass_info["select_fields"]
+        start, end = fields[0], fields[-1] + 1
+        return _Compiled(
+            sql=sql,
+            params=tuple(params),
+            slots=tuple(slots),
+            for_update=bool(query.select_for_update and connection.features.has_select_for_update),
+            model=klass_info["model"],
+            start=start,
+            end=end,
+            init_list=[column[0].target.attname for column in select[start:end]],
+            converters=compiler.get_converters([column[0] for column in select[: compiler.col_count]]),
+            populators=get_related_populators(klass_info, select, using),
+        )
+
+    def _alias(self) -> str:
+        model, for_update = self._probed()
+        return router.db_for_write(model) if for_update else router.db_for_read(model)
+
+    def all(self, *values) -> list[M]:
+        if len(values) != len(self._kinds):
+            raise TypeError(f"PreparedQuery takes {len(self._kinds)} values, {len(values)} given")
+        using = self._alias()
+        compiled = self._compiled.get(using)
+        if compiled is None:
+            compiled = self._compiled[using] = self._compile(using)
+        connection = connections[using]
+        if compiled.for_update and connection.get_autocommit():
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+        params = list(compiled.params)
+        for position, index in compiled.slots:
+            params[position] = values[index]
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            rows = cursor.fetchall()
+        found = []
+        for raw in rows:
+            row = list(raw)
+            for position, (converters, expression) in compiled.converters.items():
+                value = row[position]
+                for converter in converters:
+                    value = converter(value, expression, connection)
+                row[position] = value
+            obj = compiled.model.from_db(using, compiled.init_list, row[compiled.start : compiled.end])
+            for populator in compiled.populators:
+                populator.populate(row, obj)
+            found.append(obj)
+        return found
+
+    def get(self, *values) -> M:
+        """The one row (``DoesNotExist`` / ``MultipleObjectsReturned`` as ``QuerySet.get``)."""
+        found = self.all(*values)
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise self.model.DoesNotExist(f"{self.model._meta.object_name} matching query does not exist.")
+        raise self.model.MultipleObjectsReturned(
+            f"get() returned more than one {self.model._meta.object_name} -- it returned {len(found)}!"
+        )
