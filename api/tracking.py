@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from api.models import ApiClient, CarrierEvent
 from communes import scoping
-from core.prepared import PreparedQuery
+from core.prepared import PreparedQuery, save_new
 from core.transactions import all_or_nothing
 from dossiers import workflow as dossier_workflow
 from postal import services as postal_services
@@ -169,9 +169,10 @@ def record_event(
     if outcome == Outcome.APPLIED:
         status = _apply(item=item, by=by, kind=kind, at=at, reason=reason, recipient=recipient, note=note)
         details["item_status"] = status
-    event = CarrierEvent.objects.create(
+    event = CarrierEvent(
         client=client, event_id=event_id, item=item, kind=kind, at=at, outcome=outcome, details=details
     )
+    save_new(event)
     return event, True, status
 
 

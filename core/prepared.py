@@ -19,9 +19,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from django.db import connections, router
+from django.db import DatabaseError, connections, router, transaction
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
+from django.db.models.signals import post_save, pre_save
 from django.db.transaction import TransactionManagementError
 
 M = TypeVar("M", bound=Model)
@@ -150,3 +151,162 @@ class PreparedQuery(Generic[M]):
         raise self.model.MultipleObjectsReturned(
             f"get() returned more than one {self.model._meta.object_name} -- it returned {len(found)}!"
         )
+
+
+# --- writes --------------------------------------------------------------------------------
+#
+# ``obj.save()`` of a new row and ``obj.save(update_fields=…)`` spend most of their CPU building
+# and compiling the INSERT or UPDATE (about 0.1–0.2 ms each), the same statement every time.
+# ``save_new`` and ``save_fields`` do what ``Model.save`` does for a plain model — the related
+# objects' keys, the pre_save and post_save signals, each field's ``pre_save`` (auto_now…) and
+# database value, the key the database returns, the instance's state, the error when an update
+# finds no row — with the statement written once per model (and set of columns). A model with its
+# own ``save`` (other than the append-only guard, which lets new rows through), a parent model,
+# a key set by the caller or an expression as a value goes through ``save`` itself.
+
+
+def _plain(obj: Model) -> bool:
+    from core.models import AppendOnlyModel
+
+    meta = type(obj)._meta
+    return type(obj).save in (Model.save, AppendOnlyModel.save) and not meta.parents and not meta.proxy
+
+
+def _values_are_plain(obj: Model, fields) -> bool:
+    return not any(hasattr(getattr(obj, field.attname), "resolve_expression") for field in fields)
+
+
+@dataclass(frozen=True)
+class _Insert:
+    sql: str
+    fields: list
+    returning: list
+    converters: dict[int, tuple[list, Any]]
+
+
+_inserts: dict[tuple[type[Model], str], _Insert | None] = {}
+
+
+def _compile_insert(cls: type[Model], using: str) -> _Insert | None:
+    from django.db.models.sql import InsertQuery
+
+    meta = cls._meta
+    connection = connections[using]
+    fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
+    returning = list(meta.db_returning_fields)
+    if (
+        (returning and not connection.features.can_return_columns_from_insert)
+        or meta.order_with_respect_to
+        or any(hasattr(field, "get_placeholder") for field in fields)
+    ):
+        return None
+    # Django's own statement for one row, compiled once from an empty instance; its values are
+    # left out (each call sends its own, in the same order).
+    query = InsertQuery(cls)
+    query.insert_values(fields, [cls()], raw=True)
+    compiler = query.get_compiler(using=using)
+    compiler.returning_fields = returning
+    ((sql, params),) = compiler.as_sql()
+    if len(params) != len(fields) or getattr(compiler, "returning_params", ()):
+        return None
+    converters = compiler.get_converters([field.get_col(meta.db_table) for field in returning])
+    return _Insert(sql=sql, fields=fields, returning=returning, converters=converters)
+
+
+def save_new(obj: Model) -> None:
+    """``obj.save()`` for a new row whose key the database gives."""
+    cls = type(obj)
+    if not (_plain(obj) and obj._state.adding and obj.pk is None):
+        obj.save()
+        return
+    obj._prepare_related_fields_for_save(operation_name="save")
+    using = router.db_for_write(cls, instance=obj)
+    key = (cls, using)
+    if key not in _inserts:
+        _inserts[key] = _compile_insert(cls, using)
+    insert = _inserts[key]
+    if insert is None or not _values_are_plain(obj, insert.fields):
+        obj.save()
+        return
+    connection = connections[using]
+    meta = cls._meta
+    if not meta.auto_created:
+        pre_save.send(sender=cls, instance=obj, raw=False, using=using, update_fields=None)
+    with transaction.mark_for_rollback_on_error(using=using):
+        params = [
+            field.get_db_prep_save(field.pre_save(obj, True), connection=connection)
+            for field in insert.fields
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(insert.sql, params)
+            row = list(cursor.fetchone()) if insert.returning else []
+        for position, (converters, expression) in insert.converters.items():
+            for converter in converters:
+                row[position] = converter(row[position], expression, connection)
+        for value, field in zip(row, insert.returning, strict=True):
+            setattr(obj, field.attname, value)
+    obj._state.db = using
+    obj._state.adding = False
+    if not meta.auto_created:
+        post_save.send(sender=cls, instance=obj, created=True, update_fields=None, raw=False, using=using)
+
+
+_updates: dict[tuple[type[Model], str, frozenset[str]], tuple[str, list]] = {}
+
+
+def save_fields(obj: Model, update_fields) -> None:
+    """``obj.save(update_fields=update_fields)`` for a row read from the database."""
+    cls = type(obj)
+    if not update_fields or not _plain(obj) or obj._state.adding or obj.pk is None:
+        obj.save(update_fields=update_fields)
+        return
+    names = frozenset(update_fields)
+    obj._prepare_related_fields_for_save(operation_name="save")
+    using = router.db_for_write(cls, instance=obj)
+    key = (cls, using, names)
+    compiled = _updates.get(key)
+    if compiled is None:
+        meta = cls._meta
+        unknown = names.difference(meta._non_pk_concrete_field_names)
+        if unknown:
+            raise ValueError(
+                "The following fields do not exist in this model, are m2m fields, primary keys, or are "
+                "non-concrete fields: " + ", ".join(unknown)
+            )
+        fields = [
+            f
+            for f in meta.local_concrete_fields
+            if f not in meta.pk_fields and not f.generated and (f.name in names or f.attname in names)
+        ]
+        if not fields or any(hasattr(field, "get_placeholder") for field in fields):
+            obj.save(update_fields=update_fields)
+            return
+        quote = connections[using].ops.quote_name
+        assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+        table = quote(meta.db_table)
+        compiled = _updates[key] = (
+            f"UPDATE {table} SET {assignments} WHERE {table}.{quote(meta.pk.column)} = %s",  # noqa: S608 (names)
+            fields,
+        )
+    sql, fields = compiled
+    if not _values_are_plain(obj, fields):
+        obj.save(update_fields=update_fields)
+        return
+    connection = connections[using]
+    meta = cls._meta
+    if not meta.auto_created:
+        pre_save.send(sender=cls, instance=obj, raw=False, using=using, update_fields=names)
+    with transaction.mark_for_rollback_on_error(using=using):
+        params = [
+            field.get_db_prep_save(field.pre_save(obj, False), connection=connection) for field in fields
+        ]
+        params.append(meta.pk.get_db_prep_value(obj.pk, connection))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            updated = cursor.rowcount
+        if not updated:
+            raise DatabaseError("Save with update_fields did not affect any rows.")
+    obj._state.db = using
+    obj._state.adding = False
+    if not meta.auto_created:
+        post_save.send(sender=cls, instance=obj, created=False, update_fields=names, raw=False, using=using)

@@ -130,3 +130,121 @@ def test_values_it_cannot_place_are_refused(items):
     prepared = PreparedQuery(lambda code: PostalItem.objects.filter(code=code), [str])
     with pytest.raises(TypeError):
         prepared.all("EB123456785VN", "extra")
+
+
+# --- writes ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def signals():
+    from django.db.models.signals import post_save, pre_save
+
+    seen = []
+
+    def record(signal):
+        def receiver(sender, instance, **kwargs):
+            kwargs.pop("signal")
+            seen.append((signal, sender, instance.pk, kwargs))
+
+        return receiver
+
+    receivers = {"pre": record("pre"), "post": record("post")}
+    pre_save.connect(receivers["pre"], dispatch_uid="test-prepared-pre")
+    post_save.connect(receivers["post"], dispatch_uid="test-prepared-post")
+    yield seen
+    pre_save.disconnect(dispatch_uid="test-prepared-pre")
+    post_save.disconnect(dispatch_uid="test-prepared-post")
+
+
+def _row(model, pk) -> dict:
+    return model.objects.filter(pk=pk).values().get()
+
+
+def test_save_new_writes_what_create_writes(items, signals):
+    from core.prepared import save_new
+
+    item = items[0]
+    by_orm = ItemEvent.objects.create(item=item, action="item.scanned", details={"note": "ở bưu cục"})
+    ours = ItemEvent(item=item, action="item.scanned", details={"note": "ở bưu cục"})
+    with CaptureQueriesContext(connection) as queries:
+        save_new(ours)
+    assert len(queries.captured_queries) == 1 and queries.captured_queries[0]["sql"].startswith("INSERT")
+    assert ours.pk == by_orm.pk + 1 and not ours._state.adding and ours._state.db == "default"
+    expected = _row(ItemEvent, by_orm.pk)
+    found = _row(ItemEvent, ours.pk)
+    assert found.pop("id") != expected.pop("id")
+    assert abs(found.pop("at") - expected.pop("at")).total_seconds() < 5 and found == expected
+    # The same signals with the same arguments as create() sent.
+    orm_signals = [(s, sender, kwargs) for s, sender, _pk, kwargs in signals[:2]]
+    our_signals = [(s, sender, kwargs) for s, sender, _pk, kwargs in signals[2:]]
+    assert our_signals == orm_signals
+    assert [s for s, *_rest in our_signals] == ["pre", "post"] and our_signals[1][2]["created"] is True
+    assert signals[3][2] == ours.pk  # post_save sees the new key
+
+
+def test_save_new_fills_auto_now_add_and_the_related_key(items, signals):
+    from api.clients import create_client
+    from api.models import CarrierEvent
+    from core.prepared import save_new
+
+    client, _token = create_client(name="carrier", post_office=items[0].post_office, scopes=["items:write"])
+    event = CarrierEvent(
+        client=client, event_id="e-1", item=items[0], kind="in_transit", at=items[0].created_at
+    )
+    event.outcome = "applied"
+    save_new(event)
+    assert event.received_at is not None
+    stored = CarrierEvent.objects.get(pk=event.pk)
+    assert (stored.client_id, stored.item_id, stored.received_at, stored.details) == (
+        client.pk,
+        items[0].pk,
+        event.received_at,
+        {},
+    )
+
+
+def test_save_fields_updates_what_save_with_update_fields_updates(items, signals):
+    from core.prepared import save_fields
+
+    item, twin = PostalItem.objects.get(pk=items[0].pk), PostalItem.objects.get(pk=items[2].pk)
+    before = _row(PostalItem, item.pk)
+    for obj in (item, twin):
+        obj.status, obj.version, obj.recipient_name = "in_transit", obj.version + 1, "không lưu"
+    twin.save(update_fields=["status", "version", "updated_at"])
+    with CaptureQueriesContext(connection) as queries:
+        save_fields(item, ["status", "version", "updated_at"])
+    assert len(queries.captured_queries) == 1 and queries.captured_queries[0]["sql"].startswith("UPDATE")
+    after = _row(PostalItem, item.pk)
+    assert after["status"] == "in_transit" and after["version"] == before["version"] + 1
+    assert after["updated_at"] == item.updated_at > before["updated_at"]  # auto_now
+    assert after["recipient_name"] == before["recipient_name"]  # only the named columns
+    assert [(s, kwargs) for s, _sender, _pk, kwargs in signals[2:]] == [
+        (s, kwargs) for s, _sender, _pk, kwargs in signals[:2]
+    ]
+    assert signals[2][3]["update_fields"] == frozenset({"status", "version", "updated_at"})
+
+
+def test_save_fields_refuses_as_save_does(items):
+    from django.db import DatabaseError
+
+    from core.prepared import save_fields
+
+    item = PostalItem.objects.get(pk=items[0].pk)
+    with pytest.raises(ValueError):
+        save_fields(item, ["status", "no_such_column"])
+    gone = PostalItem.objects.get(pk=items[1].pk)
+    gone.pk = 999_999
+    with transaction.atomic(), pytest.raises(DatabaseError):
+        save_fields(gone, ["status"])
+
+
+def test_expressions_go_through_save(items):
+    from django.db.models import F
+
+    from core.prepared import save_fields
+
+    item = PostalItem.objects.get(pk=items[0].pk)
+    item.version = F("version") + 5
+    save_fields(item, ["version"])
+    item.refresh_from_db()
+    assert item.version == items[0].version + 5
