@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from core.inserts import insert_unless_exists
 from core.outbound import backoff
+from core.prepared import PreparedQuery
 from dossiers import services as dossier_services
 from dossiers.models import Dossier, ReturnChannel
 from notify import channels, texts
@@ -260,17 +261,26 @@ def _fallback(message: Message) -> None:
         transaction.on_commit(lambda: _dispatch(fallback.pk))
 
 
+# The queued message, locked unless another worker holds it: ``.first()`` of this queryset,
+# compiled once per process (core.prepared).
+_QUEUED_MESSAGE = PreparedQuery(
+    lambda pk: (
+        Message.objects.select_for_update(skip_locked=True)
+        .filter(pk=pk, status=MessageStatus.QUEUED)
+        .order_by("created_at", "id")[:1]
+    ),
+    [int],
+)
+
+
 @transaction.atomic
 def send(*, message_id: int, now: datetime | None = None) -> Message | None:
     """One attempt at one queued message whose time has come. The row stays locked during the
     attempt, so a second worker skips it; the provider also gets the same idempotency key on
     every attempt, so an answer lost to a timeout does not make the citizen read it twice."""
     now = now or timezone.now()
-    message = (
-        Message.objects.select_for_update(skip_locked=True)
-        .filter(pk=message_id, status=MessageStatus.QUEUED)
-        .first()
-    )
+    found = _QUEUED_MESSAGE.all(message_id)
+    message = found[0] if found else None
     if message is None or (message.next_attempt_at and message.next_attempt_at > now):
         return message
     channel = channels.by_name(message.channel)
