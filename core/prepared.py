@@ -213,6 +213,27 @@ def _compile_insert(cls: type[Model], using: str) -> _Insert | None:
     return _Insert(sql=sql, fields=fields, returning=returning, converters=converters)
 
 
+def _saving(obj: Model, using: str, update_fields: frozenset[str] | None, write) -> None:
+    """``Model.save_base`` around one write: pre_save, the write (marking the transaction for
+    rollback on an error), the instance's state, post_save."""
+    cls = type(obj)
+    if not cls._meta.auto_created:
+        pre_save.send(sender=cls, instance=obj, raw=False, using=using, update_fields=update_fields)
+    with transaction.mark_for_rollback_on_error(using=using):
+        write(connections[using])
+    obj._state.db = using
+    obj._state.adding = False
+    if not cls._meta.auto_created:
+        post_save.send(
+            sender=cls,
+            instance=obj,
+            created=update_fields is None,
+            update_fields=update_fields,
+            raw=False,
+            using=using,
+        )
+
+
 def save_new(obj: Model) -> None:
     """``obj.save()`` for a new row whose key the database gives."""
     cls = type(obj)
@@ -228,11 +249,8 @@ def save_new(obj: Model) -> None:
     if insert is None or not _values_are_plain(obj, insert.fields):
         obj.save()
         return
-    connection = connections[using]
-    meta = cls._meta
-    if not meta.auto_created:
-        pre_save.send(sender=cls, instance=obj, raw=False, using=using, update_fields=None)
-    with transaction.mark_for_rollback_on_error(using=using):
+
+    def write(connection) -> None:
         params = [
             field.get_db_prep_save(field.pre_save(obj, True), connection=connection)
             for field in insert.fields
@@ -245,10 +263,8 @@ def save_new(obj: Model) -> None:
                 row[position] = converter(row[position], expression, connection)
         for value, field in zip(row, insert.returning, strict=True):
             setattr(obj, field.attname, value)
-    obj._state.db = using
-    obj._state.adding = False
-    if not meta.auto_created:
-        post_save.send(sender=cls, instance=obj, created=True, update_fields=None, raw=False, using=using)
+
+    _saving(obj, using, None, write)
 
 
 _updates: dict[tuple[type[Model], str, frozenset[str]], tuple[str, list]] = {}
@@ -292,21 +308,16 @@ def save_fields(obj: Model, update_fields) -> None:
     if not _values_are_plain(obj, fields):
         obj.save(update_fields=update_fields)
         return
-    connection = connections[using]
-    meta = cls._meta
-    if not meta.auto_created:
-        pre_save.send(sender=cls, instance=obj, raw=False, using=using, update_fields=names)
-    with transaction.mark_for_rollback_on_error(using=using):
+
+    def write(connection) -> None:
         params = [
             field.get_db_prep_save(field.pre_save(obj, False), connection=connection) for field in fields
         ]
-        params.append(meta.pk.get_db_prep_value(obj.pk, connection))
+        params.append(cls._meta.pk.get_db_prep_value(obj.pk, connection))
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             updated = cursor.rowcount
         if not updated:
             raise DatabaseError("Save with update_fields did not affect any rows.")
-    obj._state.db = using
-    obj._state.adding = False
-    if not meta.auto_created:
-        post_save.send(sender=cls, instance=obj, created=False, update_fields=names, raw=False, using=using)
+
+    _saving(obj, using, names, write)
