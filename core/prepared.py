@@ -21,6 +21,7 @@ from typing import Any, Generic, TypeVar
 
 from django.db import DatabaseError, connections, router, transaction
 from django.db.models import Model, QuerySet
+from django.db.models.constants import OnConflict
 from django.db.models.query import get_related_populators
 from django.db.models.signals import post_save, pre_save
 from django.db.transaction import TransactionManagementError
@@ -184,10 +185,10 @@ class _Insert:
     converters: dict[int, tuple[list, Any]]
 
 
-_inserts: dict[tuple[type[Model], str], _Insert | None] = {}
+_inserts: dict[tuple[type[Model], str, OnConflict | None], _Insert | None] = {}
 
 
-def _compile_insert(cls: type[Model], using: str) -> _Insert | None:
+def _compile_insert(cls: type[Model], using: str, on_conflict: OnConflict | None) -> _Insert | None:
     from django.db.models.sql import InsertQuery
 
     meta = cls._meta
@@ -202,7 +203,7 @@ def _compile_insert(cls: type[Model], using: str) -> _Insert | None:
         return None
     # Django's own statement for one row, compiled once from an empty instance; its values are
     # left out (each call sends its own, in the same order).
-    query = InsertQuery(cls)
+    query = InsertQuery(cls, on_conflict=on_conflict)
     query.insert_values(fields, [cls()], raw=True)
     compiler = query.get_compiler(using=using)
     compiler.returning_fields = returning
@@ -211,6 +212,37 @@ def _compile_insert(cls: type[Model], using: str) -> _Insert | None:
         return None
     converters = compiler.get_converters([field.get_col(meta.db_table) for field in returning])
     return _Insert(sql=sql, fields=fields, returning=returning, converters=converters)
+
+
+def prepared_insert(obj: Model, using: str, on_conflict: OnConflict | None = None) -> _Insert | None:
+    """The INSERT of ``obj``'s model compiled once, or None when ``obj`` needs Django's own."""
+    key = (type(obj), using, on_conflict)
+    if key not in _inserts:
+        _inserts[key] = _compile_insert(type(obj), using, on_conflict)
+    insert = _inserts[key]
+    if insert is None or not _values_are_plain(obj, insert.fields):
+        return None
+    return insert
+
+
+def insert_row(obj: Model, connection, insert: _Insert) -> bool:
+    """Send ``obj``'s values (each field's ``pre_save``) and set what the database returns; False
+    when no row came back (``ON CONFLICT DO NOTHING`` found the key taken)."""
+    params = [
+        field.get_db_prep_save(field.pre_save(obj, True), connection=connection) for field in insert.fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(insert.sql, params)
+        fetched = cursor.fetchone() if insert.returning else ()
+    if fetched is None:
+        return False
+    row = list(fetched)
+    for position, (converters, expression) in insert.converters.items():
+        for converter in converters:
+            row[position] = converter(row[position], expression, connection)
+    for value, field in zip(row, insert.returning, strict=True):
+        setattr(obj, field.attname, value)
+    return True
 
 
 def _saving(obj: Model, using: str, update_fields: frozenset[str] | None, write) -> None:
@@ -242,29 +274,11 @@ def save_new(obj: Model) -> None:
         return
     obj._prepare_related_fields_for_save(operation_name="save")
     using = router.db_for_write(cls, instance=obj)
-    key = (cls, using)
-    if key not in _inserts:
-        _inserts[key] = _compile_insert(cls, using)
-    insert = _inserts[key]
-    if insert is None or not _values_are_plain(obj, insert.fields):
+    insert = prepared_insert(obj, using)
+    if insert is None:
         obj.save()
         return
-
-    def write(connection) -> None:
-        params = [
-            field.get_db_prep_save(field.pre_save(obj, True), connection=connection)
-            for field in insert.fields
-        ]
-        with connection.cursor() as cursor:
-            cursor.execute(insert.sql, params)
-            row = list(cursor.fetchone()) if insert.returning else []
-        for position, (converters, expression) in insert.converters.items():
-            for converter in converters:
-                row[position] = converter(row[position], expression, connection)
-        for value, field in zip(row, insert.returning, strict=True):
-            setattr(obj, field.attname, value)
-
-    _saving(obj, using, None, write)
+    _saving(obj, using, None, lambda connection: insert_row(obj, connection, insert))
 
 
 _updates: dict[tuple[type[Model], str, frozenset[str]], tuple[str, list]] = {}

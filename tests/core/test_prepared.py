@@ -248,3 +248,23 @@ def test_expressions_go_through_save(items):
     save_fields(item, ["version"])
     item.refresh_from_db()
     assert item.version == items[0].version + 5
+
+
+def test_insert_unless_exists_says_which_and_sets_the_key(db):
+    from core.inserts import insert_unless_exists
+    from notify.models import MessageTemplate
+
+    taken = MessageTemplate(event="delivered", text="Một văn bản khác")
+    with CaptureQueriesContext(connection) as queries:
+        assert insert_unless_exists(taken) is False
+    (statement,) = (query["sql"] for query in queries.captured_queries)
+    assert "ON CONFLICT DO NOTHING" in statement or statement.startswith("INSERT OR IGNORE")  # SQLite
+    assert taken.pk is None and taken._state.adding
+    assert MessageTemplate.objects.get(event="delivered").text != "Một văn bản khác"
+    MessageTemplate.objects.filter(event="delivered").delete()
+    new = MessageTemplate(event="delivered", text="Đã phát: {ma_ho_so}. {dung_tin}")
+    assert insert_unless_exists(new) is True
+    assert not new._state.adding and new._state.db == "default"
+    stored = MessageTemplate.objects.get(pk=new.pk)
+    assert (stored.event, stored.text) == ("delivered", new.text)
+    assert stored.updated_at == new.updated_at is not None  # auto_now on insert, as before
