@@ -132,6 +132,82 @@ class TrackingEventSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
+_EVENT_KEYS = frozenset({"event_id", "kind", "at", "reason", "recipient", "note"})
+_RECIPIENT_KEYS = frozenset({"name", "id_checked", "is_proxy", "proxy_authorisation"})
+_EVENT_AT = serializers.DateTimeField()  # as TrackingEventSerializer's ``at``
+
+
+def _plain_text(value, max_length: int, *, blank: bool) -> str | None:
+    """A CharField's value when the serializer would take it unchanged but for the trimming; None
+    when only the serializer can say (not a string, blank, too long, a NUL or surrogate…)."""
+    if type(value) is not str:
+        return None
+    value = value.strip()
+    if not value:
+        return value if blank else None
+    if len(value) > max_length or not value.isprintable():
+        return None
+    return value
+
+
+def tracking_event_data(data) -> dict:
+    """``TrackingEventSerializer(data=data)``'s validated data, without building the serializer
+    for the bodies carriers send (its fields are deep-copied on every instance: about 0.3 ms of
+    CPU an event). Anything unusual — a missing or extra key, another type, an empty or long text,
+    a control character, a time the ISO 8601 parser refuses — goes to the serializer itself, so a
+    refusal is exactly its own (the same problem details and messages)."""
+    fast = _plain_event(data)
+    if fast is not None:
+        return fast
+    serializer = TrackingEventSerializer(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _plain_event(data) -> dict | None:
+    if type(data) is not dict or not data.keys() <= _EVENT_KEYS:
+        return None
+    event_id = _plain_text(data.get("event_id"), 100, blank=False)
+    kind, at = data.get("kind"), data.get("at")
+    if event_id is None or type(kind) is not str or kind not in KINDS or type(at) is not str:
+        return None
+    try:
+        at = _EVENT_AT.to_internal_value(at)
+    except serializers.ValidationError:
+        return None
+    note = _plain_text(data.get("note", ""), 200, blank=True)
+    if note is None:
+        return None
+    validated = {"event_id": event_id, "kind": kind, "at": at}
+    if "reason" in data:
+        if type(data["reason"]) is not str or data["reason"] not in FAILURE_REASONS:
+            return None
+        validated["reason"] = data["reason"]
+    if "recipient" in data:
+        recipient = _plain_recipient(data["recipient"])
+        if recipient is None:
+            return None
+        validated["recipient"] = recipient
+    validated["note"] = note
+    return validated
+
+
+def _plain_recipient(data) -> dict | None:
+    if type(data) is not dict or not data.keys() <= _RECIPIENT_KEYS:
+        return None
+    name = _plain_text(data.get("name"), 150, blank=False)
+    id_checked, is_proxy = data.get("id_checked"), data.get("is_proxy", False)
+    authorisation = _plain_text(data.get("proxy_authorisation", ""), 100, blank=True)
+    if name is None or type(id_checked) is not bool or type(is_proxy) is not bool or authorisation is None:
+        return None
+    return {
+        "name": name,
+        "id_checked": id_checked,
+        "is_proxy": is_proxy,
+        "proxy_authorisation": authorisation,
+    }
+
+
 class TrackingResultSerializer(serializers.Serializer):
     event_id = serializers.CharField()
     outcome = serializers.ChoiceField(choices=["applied", "unchanged", "stale"])

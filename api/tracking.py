@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from api.models import ApiClient, CarrierEvent
 from communes import scoping
+from core.prepared import PreparedQuery, save_new
 from core.transactions import all_or_nothing
 from dossiers import workflow as dossier_workflow
 from postal import services as postal_services
@@ -70,12 +71,32 @@ class EventConflict(Exception):
     """The event id was already used by this client for another item or kind."""
 
 
+# The reads every event makes, compiled to SQL once per process (core.prepared): the same
+# statements and the same model instances as the querysets they are built from (``get`` drops
+# the model's ordering, as QuerySet.get does).
+_LOCKED_ITEM = PreparedQuery(
+    lambda code: postal_services.locked_item_query().filter(code=code).order_by(), [str]
+)
+_SEEN_AND_APPLIED = PreparedQuery(
+    lambda client_id, event_id, item_id: CarrierEvent.objects.filter(
+        Q(client_id=client_id, event_id=event_id) | Q(item_id=item_id, outcome=Outcome.APPLIED)
+    ),
+    [int, str, int],
+)
+# A delivery's dossier, locked as the dossier's workflow reads it, with its commune (named in the
+# citizen's notice).
+_LOCKED_DOSSIER = PreparedQuery(
+    lambda pk: dossier_workflow.locked_query().select_related("receiving_unit").filter(pk=pk).order_by(),
+    [int],
+)
+
+
 def locked_item_for_client(client: ApiClient, code: str) -> PostalItem:
     """The item with this S10 code among the client's post offices (404 otherwise), locked for
     the postal services (``postal_services.locked_item_query``)."""
     code = postal_services.valid_code(code)
     try:
-        item = postal_services.locked_item_query().get(code=code)
+        item = _LOCKED_ITEM.get(code)
     except PostalItem.DoesNotExist:
         raise Http404 from None
     offices = scoping.post_office_ids(client.user)
@@ -90,9 +111,7 @@ def _seen_and_latest(
     """In one query: this client's earlier event with this id (de-duplication) and the time of
     the item's latest applied event (the forward-only guard)."""
     seen, latest = None, None
-    for event in CarrierEvent.objects.filter(
-        Q(client=client, event_id=event_id) | Q(item=item, outcome=Outcome.APPLIED)
-    ):
+    for event in _SEEN_AND_APPLIED.all(client.pk, event_id, item.pk):
         if event.client_id == client.pk and event.event_id == event_id:
             seen = event
         if (
@@ -150,9 +169,10 @@ def record_event(
     if outcome == Outcome.APPLIED:
         status = _apply(item=item, by=by, kind=kind, at=at, reason=reason, recipient=recipient, note=note)
         details["item_status"] = status
-    event = CarrierEvent.objects.create(
+    event = CarrierEvent(
         client=client, event_id=event_id, item=item, kind=kind, at=at, outcome=outcome, details=details
     )
+    save_new(event)
     return event, True, status
 
 
@@ -165,8 +185,7 @@ def _apply(
         # The citizen's notice of an attempt reads the dossier with its procedure and commune,
         # and a delivery returns it (locked, as the dossier's workflow reads it): one query, not
         # four.
-        dossiers = dossier_workflow.locked_query().select_related("receiving_unit")
-        item.dossier = dossiers.get(pk=item.dossier_id)
+        item.dossier = _LOCKED_DOSSIER.get(item.dossier_id)
     if kind in ("in_transit", "out_for_delivery"):
         return postal_services.scan_item(
             item=item, by=by, to_status=KINDS[kind], note=note, at=at, locked=True

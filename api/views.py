@@ -36,6 +36,7 @@ from api.serializers import (
     TrackingEventSerializer,
     TrackingResultSerializer,
     WeeklyRatesSerializer,
+    tracking_event_data,
 )
 from communes import scoping
 from communes.models import AdministrativeUnit
@@ -282,9 +283,7 @@ class ItemEventsView(ApiView):
     )
     @idempotent
     def post(self, request, code: str):
-        serializer = TrackingEventSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = tracking_event_data(request.data)
         recipient = tracking.Recipient(**data["recipient"]) if data.get("recipient") else None
         if data["at"] > timezone.now() + timedelta(minutes=10):
             raise Problem(

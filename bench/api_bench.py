@@ -45,6 +45,8 @@ BATCH_CODES = f"%-{BATCH_DAY:%y%m%d}-9%"
 RESULTS = ROOT / "bench" / "results"
 DOC = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- bench:api begin -->", "<!-- bench:api end -->"
+# The carrier's events are dated from this long ago onwards (a few seconds apart per item).
+EVENTS_FROM = timedelta(hours=3)
 
 
 def clone() -> str:
@@ -99,8 +101,11 @@ def prepare() -> dict:
     offices = {office.commune_id: office for office in PostOffice.objects.filter(status="operating")}
     # Finished dossiers with no result item yet, in communes with an operating office; the
     # delivery returns their result by post (whatever the citizen first asked for, as at a desk).
+    # Finished before the first event's time (EVENTS_FROM back): a result is never returned
+    # before it was finished, and a freshly seeded copy has dossiers finished minutes ago.
+    finished_before = datetime.now().astimezone() - EVENTS_FROM
     candidates = list(
-        Dossier.objects.filter(status=9, receiving_unit_id__in=offices)
+        Dossier.objects.filter(status=9, receiving_unit_id__in=offices, finished_at__lt=finished_before)
         .exclude(Q(postal_items__direction="return"))
         .order_by("id")
         .values_list("id", "receiving_unit_id")[:ITEMS]
@@ -227,7 +232,7 @@ def restore(url: str, before: dict) -> None:
 def events_run(base: str, prepared: dict, duration: float) -> dict:
     token = prepared["tokens"]["bench-carrier"]
     codes = prepared["items"]
-    start = datetime.now().astimezone() - timedelta(hours=3)
+    start = datetime.now().astimezone() - EVENTS_FROM
     kinds = ("in_transit", "out_for_delivery", "delivered")
     # Each client works through its own items in order; 1 event in 20 is sent twice.
     plans = []

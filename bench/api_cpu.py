@@ -41,7 +41,7 @@ WARM_UP = 30
 
 
 def plan(codes: list[str]) -> list[tuple[str, str, str]]:
-    start = datetime.now().astimezone() - timedelta(hours=3)
+    start = datetime.now().astimezone() - api_bench.EVENTS_FROM
     events = []
     for n, code in enumerate(codes):
         for step, kind in enumerate(KINDS):

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from core import hooks
+from core.prepared import save_new
 
 
 def append_event(
@@ -31,12 +32,13 @@ def append_event(
     if "details" in fields and fields["details"] is None:
         fields["details"] = {}
     relation = getattr(type(subject), history).rel  # the event table's foreign key to the subject
-    row = relation.related_model.objects.create(
+    row = relation.related_model(
         **{relation.field.name: subject},
         actor=by if getattr(by, "pk", None) else None,
         at=at or timezone.now(),
         **fields,
     )
+    save_new(row)  # objects.create's save, without compiling the INSERT every time
     # Apps above react through core.hooks (notices, the national portal sync), in this transaction.
     hooks.publish(row)
     return row

@@ -14,6 +14,8 @@ from django.db import connections, router
 from django.db.models import Model
 from django.db.models.constants import OnConflict
 
+from core.prepared import insert_row, prepared_insert
+
 
 def insert_unless_exists(obj: Model) -> bool:
     """Insert ``obj`` (no primary key yet); True with ``obj.pk`` set when it went in, False when
@@ -25,6 +27,14 @@ def insert_unless_exists(obj: Model) -> bool:
     if not connection.features.can_return_rows_from_bulk_insert:  # pragma: no cover - old SQLite
         before = model._base_manager.using(using).bulk_create([obj], ignore_conflicts=True)
         return bool(before and before[0].pk)
+    # The statement compiled once per model (core.prepared), when the key is all it returns.
+    insert = prepared_insert(obj, using, OnConflict.IGNORE) if opts.db_returning_fields == [opts.pk] else None
+    if insert is not None:
+        if not insert_row(obj, connection, insert):
+            return False
+        obj._state.adding = False
+        obj._state.db = using
+        return True
     fields = [f for f in opts.concrete_fields if not f.generated and f is not opts.pk]
     rows = model._base_manager.using(using)._insert(
         [obj], fields=fields, returning_fields=[opts.pk], using=using, on_conflict=OnConflict.IGNORE

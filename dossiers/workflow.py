@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from communes.weekmarks import dossier_state, mark_dossiers
 from core import transitions
+from core.prepared import save_fields
 from core.timezones import FUTURE_TOLERANCE, aware
 from core.transactions import service
 from dossiers import calendar, workdays
@@ -153,7 +154,7 @@ def _save(
     # The row is locked (select_for_update), so the version increment cannot be lost.
     transitions.move(dossier, to_status, by=by, action=event, at=at, details=details)
     status = ["status"] if to_status is not None else []
-    dossier.save(update_fields=[*dict.fromkeys(fields), *status, "version", "updated_at"])
+    save_fields(dossier, [*dict.fromkeys(fields), *status, "version", "updated_at"])
     mark_dossiers([getattr(dossier, "weeks_before", {}), dossier])
     return dossier
 

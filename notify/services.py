@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -22,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from core.inserts import insert_unless_exists
 from core.outbound import backoff
+from core.prepared import PreparedQuery
 from dossiers import services as dossier_services
 from dossiers.models import Dossier, ReturnChannel
 from notify import channels, texts
@@ -64,9 +66,26 @@ def lookup_link(dossier: Dossier) -> str:
 # --- what a message says ---------------------------------------------------------------------
 
 
+# The administrators' texts, read at most once every TEMPLATE_CACHE_SECONDS per process instead of
+# once per notice: an edit in the admin is used at once by the process that saved it
+# (forget_templates, connected to saves and deletions in NotifyConfig.ready) and within this delay
+# by every other worker.
+TEMPLATE_CACHE_SECONDS = 10
+_templates: tuple[float, dict[str, str]] | None = None
+
+
+def forget_templates(*args, **kwargs) -> None:
+    """Read the templates afresh on the next notice."""
+    global _templates
+    _templates = None
+
+
 def template_text(event: str) -> str:
-    row = MessageTemplate.objects.filter(event=event).values_list("text", flat=True).first()
-    return row or texts.DEFAULTS[event]
+    global _templates
+    now = time.monotonic()
+    if _templates is None or now - _templates[0] >= TEMPLATE_CACHE_SECONDS:
+        _templates = (now, dict(MessageTemplate.objects.values_list("event", "text")))
+    return _templates[1].get(event) or texts.DEFAULTS[event]
 
 
 def _date(value) -> str:
@@ -153,7 +172,7 @@ def queue(*, dossier: Dossier, event: str, item=None, details: dict | None = Non
     after commit. A second call for the same dossier and event adds nothing. The row records
     why nothing is sent when the citizen declined messages or left no phone number."""
     first = channels.configured()[0].name
-    if Message.objects.filter(dossier=dossier, event=event).exists():
+    if _has_message(dossier.pk, event):
         return None
     if dossier.messages_declined:
         status = MessageStatus.OPTED_OUT
@@ -184,6 +203,22 @@ def queue(*, dossier: Dossier, event: str, item=None, details: dict | None = Non
     if message.status == MessageStatus.QUEUED:
         transaction.on_commit(lambda: _dispatch(message.pk))
     return message
+
+
+def _has_message(dossier_id: int, event: str) -> bool:
+    """``Message.objects.filter(dossier=…, event=…).exists()``: the statement Django writes for
+    it, written by hand (building and compiling the queryset cost more CPU than the database
+    spends on it)."""
+    using = router.db_for_read(Message)
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT 1 AS {quote('a')} FROM {quote(Message._meta.db_table)} "  # noqa: S608 (names only)
+        f"WHERE ({quote('dossier_id')} = %s AND {quote('event')} = %s) LIMIT 1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [dossier_id, event])
+        return cursor.fetchone() is not None
 
 
 # The task that sends one message, by its registered name: notify.tasks calls this module, so
@@ -226,17 +261,26 @@ def _fallback(message: Message) -> None:
         transaction.on_commit(lambda: _dispatch(fallback.pk))
 
 
+# The queued message, locked unless another worker holds it: ``.first()`` of this queryset,
+# compiled once per process (core.prepared).
+_QUEUED_MESSAGE = PreparedQuery(
+    lambda pk: (
+        Message.objects.select_for_update(skip_locked=True)
+        .filter(pk=pk, status=MessageStatus.QUEUED)
+        .order_by("created_at", "id")[:1]
+    ),
+    [int],
+)
+
+
 @transaction.atomic
 def send(*, message_id: int, now: datetime | None = None) -> Message | None:
     """One attempt at one queued message whose time has come. The row stays locked during the
     attempt, so a second worker skips it; the provider also gets the same idempotency key on
     every attempt, so an answer lost to a timeout does not make the citizen read it twice."""
     now = now or timezone.now()
-    message = (
-        Message.objects.select_for_update(skip_locked=True)
-        .filter(pk=message_id, status=MessageStatus.QUEUED)
-        .first()
-    )
+    found = _QUEUED_MESSAGE.all(message_id)
+    message = found[0] if found else None
     if message is None or (message.next_attempt_at and message.next_attempt_at > now):
         return message
     channel = channels.by_name(message.channel)

@@ -27,6 +27,16 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_message_templates():
+    """Message templates are cached per process; a test's rolled-back rows must not outlive it."""
+    from notify.services import forget_templates
+
+    forget_templates()
+    yield
+    forget_templates()
+
+
+@pytest.fixture(autouse=True)
 def _site_language():
     """Each test starts in the site's language: a request that switches to English (the
     language switch test) leaves it active in the thread, and services' messages would follow."""

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.events import append_event
+from core.prepared import save_fields, save_new
 from core.timezones import local_date
 from core.transactions import service
 from dossiers import services as dossier_services
@@ -105,9 +106,10 @@ def record_delivery_attempt(
         if is_proxy and not proxy_authorisation:
             raise ValidationError(_("A proxy must show an authorisation: enter its reference."))
     # Proofs (postal.proofs.clean_signature / clean_photo files) are kept with the attempt.
-    item.last_attempt = DeliveryAttempt.objects.create(
+    item.last_attempt = DeliveryAttempt(
         item=item, at=at, outcome=outcome, note=note, by=by, signature=signature or "", photo=photo or ""
     )
+    save_new(item.last_attempt)
     item.attempts += 1
     if outcome == Outcome.DELIVERED:
         item.recipient_name = recipient_name
@@ -124,7 +126,7 @@ def record_delivery_attempt(
             proxy=is_proxy,
             attempt=item.attempts,
         )
-        item.save(update_fields=[*DELIVERED_FIELDS, *MOVED_FIELDS])
+        save_fields(item, [*DELIVERED_FIELDS, *MOVED_FIELDS])
         dossier_services.return_result(
             dossier=item.dossier,
             by=by,
@@ -162,5 +164,5 @@ def record_delivery_attempt(
             action="postal.returned_to_agency",
             details={"item": item.code, "notices": len(failed_days)},
         )
-    item.save(update_fields=MOVED_FIELDS)
+    save_fields(item, MOVED_FIELDS)
     return item

@@ -23,6 +23,7 @@ from communes.weekmarks import mark_weeks
 from core import transitions
 from core.bounds import MAX_INT
 from core.events import append_event
+from core.prepared import save_fields
 from core.transactions import service
 from dossiers.codes import parse_code
 from dossiers.models import Dossier, ReturnChannel, Status
@@ -321,5 +322,5 @@ def scan_item(
     if to_status == ItemStatus.OUT_FOR_DELIVERY and item.direction != Direction.RETURN:
         raise ValidationError(_("Only results going to citizens are taken out for delivery."))
     _move(item, to_status, by=by, action=actions[to_status], at=at, note=note)
-    item.save(update_fields=["status", "version", "updated_at"])
+    save_fields(item, ["status", "version", "updated_at"])
     return item

@@ -74,3 +74,55 @@ def test_a_long_site_address_shortens_the_procedure_name_not_the_links(settings,
     assert len(text) <= MAX_MESSAGE_LENGTH
     assert text.endswith(stop) and services.lookup_link(dossier) in text
     assert "Thủ tục rất dài" in text and procedure.name[:60] not in text  # cut harder than usual
+
+
+NEW_TEXT = "UBND {noi_nhan}: hồ sơ {ma_ho_so} hẹn trả {ngay_hen_tra}. Dừng nhận tin: {dung_tin}"
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The monotonic clock the template cache reads, moved by hand."""
+    now = [1000.0]
+    monkeypatch.setattr(services.time, "monotonic", lambda: now[0])
+    return now
+
+
+def test_templates_are_read_once_per_delay_not_once_per_notice(
+    sms, log_dossier, clock, django_assert_num_queries
+):
+    log_dossier()  # reads the templates
+    with django_assert_num_queries(0):
+        assert services.template_text(Event.RECEIVED) == texts.DEFAULTS[Event.RECEIVED]
+    clock[0] += services.TEMPLATE_CACHE_SECONDS
+    with django_assert_num_queries(1):
+        services.template_text(Event.RECEIVED)
+
+
+def test_an_edit_in_the_admin_is_used_at_once_by_the_process_that_saved_it(
+    client_for, administrator, sms, log_dossier, clock
+):
+    log_dossier()  # the texts are cached now
+    template = MessageTemplate.objects.get(event=Event.RECEIVED)
+    page = client_for(administrator).post(
+        f"/admin/notify/messagetemplate/{template.pk}/change/", {"event": "received", "text": NEW_TEXT}
+    )
+    assert page.status_code == 302
+    dossier = log_dossier()
+    assert Message.objects.get(dossier=dossier).text.startswith("UBND Xã Hoàn Lão: hồ sơ " + dossier.code)
+    MessageTemplate.objects.filter(event=Event.RECEIVED).delete()  # the default text, at once too
+    dossier = log_dossier()
+    assert Message.objects.get(dossier=dossier).text == services.compose(Event.RECEIVED, dossier)[0]
+    assert not Message.objects.get(dossier=dossier).text.startswith("UBND")
+
+
+def test_an_edit_by_another_worker_is_used_within_the_cache_delay(sms, log_dossier, clock):
+    old_text = Message.objects.get(dossier=log_dossier()).text
+    # Another process saved it: no signal reaches this one (update() sends none either).
+    MessageTemplate.objects.filter(event=Event.RECEIVED).update(text=NEW_TEXT)
+    clock[0] += services.TEMPLATE_CACHE_SECONDS - 1
+    dossier = log_dossier()
+    text = Message.objects.get(dossier=dossier).text
+    assert text[:40] == old_text[:40] and not text.startswith("UBND")
+    clock[0] += 1
+    dossier = log_dossier()
+    assert Message.objects.get(dossier=dossier).text.startswith("UBND Xã Hoàn Lão: hồ sơ " + dossier.code)
