@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from api.models import ApiClient, hash_token
@@ -78,13 +77,3 @@ def client_of(request) -> ApiClient | None:
     """The machine client behind a request, or None for a signed-in person."""
     auth = getattr(request, "auth", None)
     return auth if isinstance(auth, ApiClient) else None
-
-
-class ClientTokenScheme(OpenApiAuthenticationExtension):
-    """How the OpenAPI schema describes client tokens."""
-
-    target_class = ClientTokenAuthentication
-    name = "bearerAuth"
-
-    def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer", "description": "A client token, pdk_…"}

@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from api import views
+from api import schema, views  # noqa: F401 - schema: the token scheme, registered on import
 
 app_name = "api"
 
