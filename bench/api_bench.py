@@ -49,6 +49,15 @@ BEGIN, END = "<!-- bench:api begin -->", "<!-- bench:api end -->"
 EVENTS_FROM = timedelta(hours=3)
 
 
+def event_body(code: str, kind: str, at: datetime, step: int) -> str:
+    """The JSON of one carrier event of an item: its id from the code and step, a recipient for
+    a delivery."""
+    event = {"event_id": f"{code}-{step}", "kind": kind, "at": at.isoformat()}
+    if kind == "delivered":
+        event["recipient"] = {"name": "Người nhận", "id_checked": True}
+    return json.dumps(event)
+
+
 def clone() -> str:
     import psycopg
 
@@ -240,14 +249,7 @@ def events_run(base: str, prepared: dict, duration: float) -> dict:
         plan = []
         for n, code in enumerate(codes[client::CLIENTS]):
             for step, kind in enumerate(kinds):
-                event = {
-                    "event_id": f"{code}-{step}",
-                    "kind": kind,
-                    "at": (start + timedelta(seconds=n * 2 + step)).isoformat(),
-                }
-                if kind == "delivered":
-                    event["recipient"] = {"name": "Người nhận", "id_checked": True}
-                body = json.dumps(event).encode()
+                body = event_body(code, kind, start + timedelta(seconds=n * 2 + step), step).encode()
                 plan.append((f"/api/v1/items/{code}/events", body))
                 if (n * 3 + step) % 20 == 0:
                     plan.append((f"/api/v1/items/{code}/events", body))

@@ -15,7 +15,6 @@ of one event of each kind, the CPU per event (time.process_time) overall and per
 from __future__ import annotations
 
 import cProfile
-import json
 import os
 import pstats
 import sys
@@ -45,14 +44,8 @@ def plan(codes: list[str]) -> list[tuple[str, str, str]]:
     events = []
     for n, code in enumerate(codes):
         for step, kind in enumerate(KINDS):
-            event = {
-                "event_id": f"{code}-{step}",
-                "kind": kind,
-                "at": (start + timedelta(seconds=n * 2 + step)).isoformat(),
-            }
-            if kind == "delivered":
-                event["recipient"] = {"name": "Người nhận", "id_checked": True}
-            events.append((kind, f"/api/v1/items/{code}/events", json.dumps(event)))
+            body = api_bench.event_body(code, kind, start + timedelta(seconds=n * 2 + step), step)
+            events.append((kind, f"/api/v1/items/{code}/events", body))
     return events
 
 

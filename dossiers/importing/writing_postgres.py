@@ -25,33 +25,16 @@ logger = logging.getLogger(__name__)
 
 # COPY's text format: a backslash, a tab or a line break in a value is escaped; NULL is \N.
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_NULL = "\\N"
 
-
-def copy_text(value) -> str:
-    """One value of a checked row in COPY's text format (the staging table's types: text,
-    integers, dates, moments with their zone)."""
-    if value is None:
-        return "\\N"
-    if type(value) is str:
-        return value.translate(_COPY_ESCAPES)
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, int):  # integers and IntegerChoices
-        return str(int(value))
-    if isinstance(value, str):  # TextChoices
-        return str.__str__(value).translate(_COPY_ESCAPES)
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    raise TypeError(f"no COPY text for {type(value).__name__}")
-
-
-# How each type of cell is written, learnt per type on first sight (copy_text's choice).
-_WRITERS = {type(None): lambda _value: "\\N", str: str.__str__, int: int.__repr__}
+# How each type of cell is written (the staging table's types: text, integers, dates, moments
+# with their zone), learnt per type on first sight: choices write as their value.
+_WRITERS = {type(None): lambda _value: _NULL, str: str.__str__, int: int.__repr__}
 
 
 def _writer(kind: type):
     if issubclass(kind, bool):
-        writer = copy_text
+        writer = lambda value: "t" if value else "f"  # noqa: E731
     elif issubclass(kind, int):  # IntegerChoices
         writer = int.__repr__
     elif issubclass(kind, str):  # TextChoices
@@ -59,7 +42,7 @@ def _writer(kind: type):
     elif issubclass(kind, date):  # and datetime
         writer = kind.isoformat
     else:
-        writer = copy_text
+        raise TypeError(f"no COPY text for {kind.__name__}")
     _WRITERS[kind] = writer
     return writer
 
@@ -68,14 +51,18 @@ def copy_line(values: list) -> str:
     """A row in COPY's text format. Most cells need no escaping: the row is joined as it is and
     done again with escapes only when a cell held a tab, a line break or a backslash."""
     writers = _WRITERS
-    text = "\t".join([(writers.get(type(value)) or _writer(type(value)))(value) for value in values])
+    cells = [(writers.get(type(value)) or _writer(type(value)))(value) for value in values]
+    text = "\t".join(cells)
     if (
         text.count("\t") != len(values) - 1
         or text.count("\\") != values.count(None)  # the backslashes of \N and no other
         or "\n" in text
         or "\r" in text
     ):
-        text = "\t".join(map(copy_text, values))
+        text = "\t".join(
+            cell if value is None else cell.translate(_COPY_ESCAPES)
+            for cell, value in zip(cells, values, strict=True)
+        )
     return text
 
 
