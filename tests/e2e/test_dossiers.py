@@ -22,6 +22,9 @@ def test_official_logs_a_dossier_through_to_the_result_and_the_citizen_tracks_it
     log_in(page, "canbo", PASSWORD)
     page.get_by_role("link", name="Tiếp nhận hồ sơ mới").first.click()
     expect(page.get_by_role("heading", name="Tiếp nhận hồ sơ mới")).to_be_visible()
+    # A click returns once the new page commits; htmx wires the procedure picker only when the
+    # page has loaded, so a choice made before that would reach no listener.
+    page.wait_for_load_state("load")
 
     # The procedure fills the document list and shows the appointment date before saving.
     page.get_by_label("Thủ tục").select_option(label=PROCEDURE)
