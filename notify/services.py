@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connections, router, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -167,12 +167,23 @@ def _deliverer(item) -> int | None:
     return item.delivery_attempts.filter(outcome="delivered").values_list("by_id", flat=True).last()
 
 
+# Whether the dossier has a message for this event already: ``.exists()`` of this queryset,
+# compiled once per process (core.prepared), as building and compiling it cost more CPU than the
+# database spends on it.
+_MESSAGE_FOR_EVENT = PreparedQuery(
+    lambda dossier_id, event: (
+        Message.objects.filter(dossier_id=dossier_id, event=event).only("pk").order_by()[:1]
+    ),
+    [int, str],
+)
+
+
 def queue(*, dossier: Dossier, event: str, item=None, details: dict | None = None) -> Message | None:
     """Queue the notice of ``event`` for the dossier, inside the caller's transaction; it is sent
     after commit. A second call for the same dossier and event adds nothing. The row records
     why nothing is sent when the citizen declined messages or left no phone number."""
     first = channels.configured()[0].name
-    if _has_message(dossier.pk, event):
+    if _MESSAGE_FOR_EVENT.all(dossier.pk, event):
         return None
     if dossier.messages_declined:
         status = MessageStatus.OPTED_OUT
@@ -203,22 +214,6 @@ def queue(*, dossier: Dossier, event: str, item=None, details: dict | None = Non
     if message.status == MessageStatus.QUEUED:
         transaction.on_commit(lambda: _dispatch(message.pk))
     return message
-
-
-def _has_message(dossier_id: int, event: str) -> bool:
-    """``Message.objects.filter(dossier=…, event=…).exists()``: the statement Django writes for
-    it, written by hand (building and compiling the queryset cost more CPU than the database
-    spends on it)."""
-    using = router.db_for_read(Message)
-    connection = connections[using]
-    quote = connection.ops.quote_name
-    sql = (
-        f"SELECT 1 AS {quote('a')} FROM {quote(Message._meta.db_table)} "  # noqa: S608 (names only)
-        f"WHERE ({quote('dossier_id')} = %s AND {quote('event')} = %s) LIMIT 1"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [dossier_id, event])
-        return cursor.fetchone() is not None
 
 
 # The task that sends one message, by its registered name: notify.tasks calls this module, so
