@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 import zlib
 
-_STREAM = re.compile(rb"<<(.*?)>>\s*stream\r?\n(.*?)\r?\nendstream", re.S)
+# A stream's dictionary (WeasyPrint writes its /Length as a number) and the start of its data.
+_STREAM = re.compile(rb"<<((?:(?!>>).)*?/Length (\d+)\b(?:(?!>>).)*)>>\s*stream\r?\n", re.S)
 _BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
 _BFRANGE = re.compile(rb"beginbfrange(.*?)endbfrange", re.S)
 _PAIR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>")
@@ -19,8 +20,13 @@ _HEX = re.compile(rb"<([0-9a-fA-F]+)>")
 
 
 def _streams(pdf: bytes):
-    for match in _STREAM.finditer(pdf):
-        data = match.group(2)
+    """Each stream's data, exactly /Length bytes: compressed data may end in a carriage return,
+    which a pattern looking for the line break before "endstream" would take away."""
+    position = 0
+    while match := _STREAM.search(pdf, position):
+        start = match.end()
+        position = start + int(match.group(2))
+        data = pdf[start:position]
         if b"FlateDecode" in match.group(1):
             try:
                 data = zlib.decompress(data)
